@@ -1,0 +1,28 @@
+"""sklearn-mmer: multimodal emotion recognition with scikit-learn and PyTorch.
+
+Estimators for unimodal, early-fusion and late-fusion models on
+pre-extracted features (face and audio embeddings per frame, one sentence
+embedding per utterance), built to be scored speaker-independently with
+ordinary scikit-learn tools.
+"""
+
+from ._version import __version__
+from .datasets import make_emotion_dataset
+from .fusion import make_early_fusion, make_late_fusion, make_unimodal
+from .neural_network import TorchMLPClassifier
+from .preprocessing import ModalitySelector, TemporalMeanPool
+
+__all__ = [
+    # data
+    "make_emotion_dataset",
+    # transformers
+    "ModalitySelector",
+    "TemporalMeanPool",
+    # models
+    "TorchMLPClassifier",
+    # fusion builders
+    "make_unimodal",
+    "make_early_fusion",
+    "make_late_fusion",
+    "__version__",
+]

@@ -1,0 +1,5 @@
+"""Builders of unimodal, early-fusion and late-fusion pipelines."""
+
+from ._builders import make_early_fusion, make_late_fusion, make_unimodal
+
+__all__ = ["make_early_fusion", "make_late_fusion", "make_unimodal"]

@@ -1,0 +1,85 @@
+"""skorch's classifier with less work per batch.
+
+skorch stays the training engine: its history, callbacks, early stopping and
+checkpointing work as usual. What changes is bookkeeping that costs more than
+a small MLP step itself:
+
+- batches come from :class:`TensorBatchIterator` (views of device tensors)
+  instead of a per-sample ``DataLoader``;
+- batch-level events are sent only when some callback listens to them;
+  otherwise the epoch loop records the same history entries, with the batch
+  losses read back from the device once per epoch instead of once per batch.
+"""
+
+from __future__ import annotations
+
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+
+def _listens_to_batches(callback) -> bool:
+    return any(
+        getattr(type(callback), hook) is not getattr(Callback, hook)
+        for hook in _BATCH_HOOKS
+    )
+
+
+class FastNeuralNetClassifier(NeuralNetClassifier):
+    """:class:`skorch.NeuralNetClassifier` with a lean epoch loop.
+
+    Falls back to skorch's own loop, event for event, as soon as a callback
+    implements a batch-level hook (``on_batch_begin``, ``on_batch_end`` or
+    ``on_grad_computed``), e.g. :class:`skorch.callbacks.ProgressBar`.
+    """
+
+    @property
+    def _default_callbacks(self):
+        # skorch's classifier also scores validation accuracy from cached
+        # batch predictions, a batch-level hook; the loss is what early
+        # stopping monitors, and users can add EpochScoring themselves.
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("print_log", PrintLog()),
+        ]
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Note, once per fit, whether any callback wants batch events."""
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._batch_events = any(
+            _listens_to_batches(callback) for _, callback in self.callbacks_
+        )
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run one epoch; same history entries as skorch, fewer events."""
+        if iterator is None:
+            return
+        if getattr(self, "_batch_events", True):
+            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+            return
+        losses, sizes = [], []
+        for batch in iterator:
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[0]))
+        if not losses:
+            return
+        # One device-to-host transfer per epoch instead of one per batch.
+        for loss, size in zip(torch.stack(losses).tolist(), sizes, strict=True):
+            self.history.new_batch()
+            self.history.record_batch(prefix + "_loss", loss)
+            self.history.record_batch(prefix + "_batch_size", size)
+        self.history.record(prefix + "_batch_count", len(sizes))
+
+    def train_step(self, batch, **fit_params):
+        """Zero the gradients, backpropagate, step; no closure unless needed."""
+        if getattr(self, "_batch_events", True):
+            return super().train_step(batch, **fit_params)
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        self._step_optimizer(None)
+        return step

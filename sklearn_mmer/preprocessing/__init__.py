@@ -1,0 +1,6 @@
+"""Transformers that turn the multimodal table into model-ready matrices."""
+
+from ._pooling import TemporalMeanPool
+from ._selector import ModalitySelector
+
+__all__ = ["ModalitySelector", "TemporalMeanPool"]

@@ -1,0 +1,254 @@
+"""Pool ragged frame sequences into one vector per utterance."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
+
+from ..utils._frames import as_2d_frame, describe_row, is_missing_cell, segment_mean
+
+
+class TemporalMeanPool(TransformerMixin, BaseEstimator):
+    """Average each frame sequence over time: ragged cells -> one matrix.
+
+    Each input column is a modality whose cells are 2-D arrays
+    ``(n_frames, dim)`` with a frame count that varies from row to row, or
+    1-D arrays ``(dim,)`` that are already utterance-level (they pass through
+    unchanged). Each column becomes ``dim`` float32 features; the columns are
+    concatenated in input order. A numeric column (one number per row) counts
+    as a 1-D cell of length one, so an already pooled numeric matrix passes
+    through as float32.
+
+    The pooling is vectorised: each column's frames are stacked once and
+    reduced with one segment sum, never a Python ``mean`` per row.
+
+    Attributes
+    ----------
+    input_dims_ : tuple of int
+        The frame dimension of each input column, as seen in :meth:`fit`.
+    n_features_in_ : int
+        Number of input columns (modalities).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in :meth:`fit`, when ``X`` had string column names.
+
+    See Also
+    --------
+    ModalitySelector : Picks the modality columns to pool.
+
+    Notes
+    -----
+    Every cell is checked, and a bad one raises a ``ValueError`` that names
+    its row and column: a missing cell (``None``/NaN), zero frames, a
+    dimension that differs from the other rows (or from :meth:`fit`), NaN or
+    infinite values, or a cell that is not a numeric array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mmer import TemporalMeanPool
+    >>> X = pd.DataFrame({"acoustic": [np.array([[1.0, 2.0], [3.0, 4.0]]),
+    ...                                np.array([[5.0, 6.0]])]})
+    >>> pool = TemporalMeanPool()
+    >>> pool.fit_transform(X)
+    array([[2., 3.],
+           [5., 6.]], dtype=float32)
+    >>> pool.get_feature_names_out().tolist()
+    ['acoustic_mean_0', 'acoustic_mean_1']
+    """
+
+    _parameter_constraints: dict = {}
+
+    def __init__(self):
+        pass
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn each column's frame dimension, checking every cell.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_modalities)
+            Cells are 2-D ``(n_frames, dim)`` or 1-D ``(dim,)`` arrays.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        self._pool(X, reset=True)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit and pool in one pass over the data.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_modalities)
+            Cells are 2-D ``(n_frames, dim)`` or 1-D ``(dim,)`` arrays.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_pooled : ndarray of shape (n_samples, sum(input_dims_)), float32
+        """
+        return self._pool(X, reset=True)
+
+    def transform(self, X):
+        """Pool every frame sequence to its mean.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_modalities)
+            The columns seen in :meth:`fit`, with the same frame dimensions.
+
+        Returns
+        -------
+        X_pooled : ndarray of shape (n_samples, sum(input_dims_)), float32
+        """
+        check_is_fitted(self)
+        return self._pool(X, reset=False)
+
+    def get_feature_names_out(self, input_features=None):
+        """Feature names ``<column>_mean_<j>``, one per pooled dimension.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input column names; defaults to ``feature_names_in_`` or
+            ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        return np.asarray(
+            [
+                f"{name}_mean_{j}"
+                for name, dim in zip(names, self.input_dims_, strict=True)
+                for j in range(dim)
+            ],
+            dtype=object,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    def _pool(self, X, *, reset):
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        columns, cells, index = as_2d_frame(X, type(self).__name__)
+        if not cells or len(cells[0]) == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={np.shape(X)}) while a "
+                "minimum of 1 is required by TemporalMeanPool."
+            )
+        names = columns if columns is not None else range(len(cells))
+        expected = [None] * len(cells) if reset else self.input_dims_
+        pooled = [
+            _pool_column(column_cells, name, index, dim)
+            for column_cells, name, dim in zip(cells, names, expected, strict=True)
+        ]
+        if reset:
+            self.input_dims_ = tuple(block.shape[1] for block in pooled)
+        return pooled[0] if len(pooled) == 1 else np.hstack(pooled)
+
+
+def _pool_column(cells, name, index, expected_dim):
+    """Pool one modality column; ``expected_dim`` is None while fitting."""
+    if cells.dtype.kind in "biuf":
+        # A numeric column: one number per row, an utterance-level feature.
+        block = cells.astype(np.float32).reshape(-1, 1)
+        _check_finite(block, name, index)
+        _check_dim(np.ones(len(block), dtype=np.intp), name, index, expected_dim)
+        return block
+    arrays = [_as_numeric_array(cell, name, index, i) for i, cell in enumerate(cells)]
+    ndims = np.fromiter((a.ndim for a in arrays), dtype=np.intp, count=len(arrays))
+    dims = np.fromiter((a.shape[-1] for a in arrays), dtype=np.intp, count=len(arrays))
+    _check_dim(dims, name, index, expected_dim)
+    if (ndims == 1).all():
+        block = np.stack(arrays).astype(np.float32, copy=False)
+    else:
+        if not (ndims == 2).all():
+            arrays = [a.reshape(-1, a.shape[-1]) for a in arrays]
+        lengths = np.fromiter(
+            (len(a) for a in arrays), dtype=np.intp, count=len(arrays)
+        )
+        block = segment_mean(np.concatenate(arrays), lengths)
+    # A NaN or inf in any frame makes that row's mean non-finite.
+    _check_finite(block, name, index)
+    return block
+
+
+def _as_numeric_array(cell, name, index, position):
+    if type(cell) is np.ndarray and cell.dtype.kind in "biuf" and 0 < cell.ndim <= 2:
+        if cell.shape[0] == 0 or cell.shape[-1] == 0:
+            raise ValueError(
+                f"{describe_row(index, position)}, column {name!r}: the array of "
+                f"shape {cell.shape} has zero frames or zero features."
+            )
+        return cell
+    where = f"{describe_row(index, position)}, column {name!r}"
+    if is_missing_cell(cell):
+        raise ValueError(
+            f"{where}: the cell is missing (no features for this modality). "
+            "Drop the row or fill the cell before pooling."
+        )
+    if isinstance(cell, str | bytes):
+        raise ValueError(f"{where}: expected a numeric array, got the string {cell!r}.")
+    try:
+        array = np.asarray(cell)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{where}: cannot read the cell as an array ({exc}).") from exc
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{where}: expected a numeric array, got dtype {array.dtype} "
+            f"({type(cell).__name__})."
+        )
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim > 2:
+        raise ValueError(
+            f"{where}: expected a 2-D (frames, dim) or 1-D (dim,) array, got "
+            f"shape {array.shape}."
+        )
+    return _as_numeric_array(array, name, index, position)
+
+
+def _check_dim(dims, name, index, expected_dim):
+    if expected_dim is None:
+        values, counts = np.unique(dims, return_counts=True)
+        expected_dim = int(values[np.argmax(counts)])
+        reference = "the other rows"
+    else:
+        reference = "the data seen in fit"
+    wrong = np.flatnonzero(dims != expected_dim)
+    if wrong.size:
+        position = int(wrong[0])
+        raise ValueError(
+            f"{describe_row(index, position)}, column {name!r}: feature dimension "
+            f"{dims[position]} differs from {expected_dim} in {reference} "
+            f"({wrong.size} row(s) differ)."
+        )
+
+
+def _check_finite(block, name, index):
+    finite = np.isfinite(block).all(axis=1)
+    if not finite.all():
+        position = int(np.flatnonzero(~finite)[0])
+        raise ValueError(
+            f"{describe_row(index, position)}, column {name!r}: the features "
+            f"contain NaN or infinite values ({int((~finite).sum())} row(s) affected)."
+        )

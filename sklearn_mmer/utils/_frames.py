@@ -1,0 +1,104 @@
+"""Helpers for the data model: a DataFrame whose cells hold NumPy arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def describe_row(index: Sequence | None, position: int) -> str:
+    """Name a row for an error message: its label where it has one.
+
+    Parameters
+    ----------
+    index : sequence or None
+        The row labels (a DataFrame's index), or None for a plain array.
+    position : int
+        The row's position.
+
+    Returns
+    -------
+    description : str
+
+    Examples
+    --------
+    >>> from sklearn_mmer.utils import describe_row
+    >>> describe_row(["Ses01F_impro01_F000", "Ses01F_impro01_F001"], 1)
+    "row 'Ses01F_impro01_F001' (position 1)"
+    >>> describe_row(None, 3)
+    'row 3'
+    """
+    if index is None or isinstance(index, pd.RangeIndex):
+        return f"row {position}"
+    return f"row {index[position]!r} (position {position})"
+
+
+def is_missing_cell(cell) -> bool:
+    """Tell whether a cell stands for a missing modality (None or a NaN scalar)."""
+    if cell is None:
+        return True
+    if isinstance(cell, float | np.floating):
+        return bool(np.isnan(cell))
+    return False
+
+
+def as_2d_frame(X, estimator_name: str):
+    """Return ``(columns, cells, row_index)`` of a 2-D table of cells.
+
+    ``columns`` are the column labels (``None`` for arrays), ``cells`` a list
+    with one 1-D array per column, ``row_index`` the row labels or ``None``.
+    """
+    if isinstance(X, pd.DataFrame):
+        columns = list(X.columns)
+        cells = [X.iloc[:, j].to_numpy() for j in range(X.shape[1])]
+        return columns, cells, X.index
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError(
+            f"{estimator_name} does not accept sparse input; pass a pandas "
+            "DataFrame with one column per modality, or a dense array."
+        )
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(
+            f"{estimator_name} expects a 2D table (rows x modality columns), "
+            f"got an array of shape {array.shape}. Reshape your data either "
+            "using array.reshape(-1, 1) for a single column or "
+            "array.reshape(1, -1) for a single sample."
+        )
+    return None, [array[:, j] for j in range(array.shape[1])], None
+
+
+def segment_mean(frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Mean of consecutive row segments of ``frames``, as float32.
+
+    One reduction over the stacked frames instead of one ``mean`` per
+    utterance. Sums accumulate in float64, so pooling a sequence on its own
+    (as the loader does while streaming) gives the same float32 values as
+    pooling it among others.
+
+    Parameters
+    ----------
+    frames : ndarray of shape (total_frames, dim)
+        The frame sequences of all rows, stacked.
+    lengths : ndarray of int of shape (n_rows,)
+        Number of frames in each row; all positive.
+
+    Returns
+    -------
+    means : ndarray of shape (n_rows, dim), dtype float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.utils._frames import segment_mean
+    >>> segment_mean(np.array([[1.0], [3.0], [10.0]]), np.array([2, 1]))
+    array([[ 2.],
+           [10.]], dtype=float32)
+    """
+    starts = np.zeros(len(lengths), dtype=np.intp)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    sums = np.add.reduceat(frames, starts, axis=0, dtype=np.float64)
+    sums /= np.asarray(lengths, dtype=np.float64)[:, None]
+    return sums.astype(np.float32)
