@@ -99,7 +99,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen in :meth:`fit`, when ``X`` has string column names.
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net; ``net_.history`` holds per-epoch losses.

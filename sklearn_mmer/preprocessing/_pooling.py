@@ -33,7 +33,7 @@ class TemporalMeanPool(TransformerMixin, BaseEstimator):
         The frame dimension of each input column, as seen in :meth:`fit`.
     n_features_in_ : int
         Number of input columns (modalities).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, when ``X`` had string column names.
 
     See Also

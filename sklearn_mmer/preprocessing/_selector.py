@@ -39,7 +39,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         The columns kept, in output order.
     n_features_in_ : int
         Number of columns seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, when ``X`` had string column names.
 
     See Also
