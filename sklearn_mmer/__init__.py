@@ -8,7 +8,7 @@ ordinary scikit-learn tools.
 
 from ._version import __version__
 from .datasets import make_emotion_dataset
-from .fusion import make_early_fusion, make_late_fusion, make_unimodal
+from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
 from .neural_network import TorchMLPClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool
 
@@ -24,5 +24,6 @@ __all__ = [
     "make_unimodal",
     "make_early_fusion",
     "make_late_fusion",
+    "request_groups",
     "__version__",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,8 +28,7 @@ from skorch.helper import predefined_split
 from skorch.utils import noop
 
 from ..utils import resolve_device
-from ._iterator import TensorBatchIterator
-from ._module import ACTIVATIONS, MLPModule
+from ._module import ACTIVATIONS, ClassWeightedCrossEntropy, MLPModule
 from ._net import FastNeuralNetClassifier
 from ._split import validation_split
 
@@ -287,6 +287,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     @property
@@ -326,7 +327,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             module__hidden_layer_sizes=hidden,
             module__activation=self.activation,
             module__dropout=self.dropout,
-            criterion=torch.nn.CrossEntropyLoss,
+            criterion=ClassWeightedCrossEntropy,
             criterion__weight=class_weight,
             optimizer=torch.optim.Adam,
             lr=self.learning_rate_init,
@@ -336,16 +337,12 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             optimizer__fused=True if device_type in {"cpu", "cuda"} else None,
             max_epochs=self.max_iter,
             batch_size=self.batch_size,
-            iterator_train=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            iterator_train__device=self.device_,
-            iterator_valid=TensorBatchIterator,
-            iterator_valid__device=self.device_,
             iterator_valid__batch_size=max(self.batch_size, _PREDICT_BATCH_SIZE),
             train_split=train_split,
             callbacks=[("early_stopping", stopper), *(self.callbacks or [])],
             device=self.device_,
             verbose=self.verbose,
+            predict_nonlinearity=partial(torch.softmax, dim=-1),
         )
 
     def _record_training(self):

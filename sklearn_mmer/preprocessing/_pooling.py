@@ -10,7 +10,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils._frames import as_2d_frame, describe_row, is_missing_cell, segment_mean
+from ..utils._frames import check_table, describe_row, is_missing_cell, segment_mean
 
 
 class TemporalMeanPool(TransformerMixin, BaseEstimator):
@@ -148,13 +148,8 @@ class TemporalMeanPool(TransformerMixin, BaseEstimator):
         return tags
 
     def _pool(self, X, *, reset):
+        columns, cells, index = check_table(X, type(self).__name__)
         validate_data(self, X, skip_check_array=True, reset=reset)
-        columns, cells, index = as_2d_frame(X, type(self).__name__)
-        if not cells or len(cells[0]) == 0:
-            raise ValueError(
-                f"Found array with 0 sample(s) (shape={np.shape(X)}) while a "
-                "minimum of 1 is required by TemporalMeanPool."
-            )
         names = columns if columns is not None else range(len(cells))
         expected = [None] * len(cells) if reset else self.input_dims_
         pooled = [
@@ -212,6 +207,8 @@ def _as_numeric_array(cell, name, index, position):
         array = np.asarray(cell)
     except ValueError as exc:  # ragged nested lists
         raise ValueError(f"{where}: cannot read the cell as an array ({exc}).") from exc
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {where} holds complex values.")
     if array.dtype.kind not in "biuf":
         raise ValueError(
             f"{where}: expected a numeric array, got dtype {array.dtype} "

@@ -70,6 +70,23 @@ def as_2d_frame(X, estimator_name: str):
     return None, [array[:, j] for j in range(array.shape[1])], None
 
 
+def check_table(X, estimator_name: str):
+    """Check that ``X`` is a non-empty 2-D table; return ``as_2d_frame(X)``."""
+    columns, cells, index = as_2d_frame(X, estimator_name)
+    n_rows = len(cells[0]) if cells else len(X)
+    if n_rows == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={np.shape(X)}) while a minimum "
+            f"of 1 is required by {estimator_name}."
+        )
+    if not cells:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={np.shape(X)}) while a minimum "
+            f"of 1 is required by {estimator_name}."
+        )
+    return columns, cells, index
+
+
 def segment_mean(frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Mean of consecutive row segments of ``frames``, as float32.
 
