@@ -88,6 +88,24 @@ class FastNeuralNetClassifier(NeuralNetClassifier):
             _listens_to_batches(callback) for _, callback in self.callbacks_
         )
 
+    def _set_training(self, training=True):
+        """Switch train/eval mode only when it changes.
+
+        skorch sets the mode at every batch; ``Module.train`` walks all
+        submodules through ``Module.__setattr__``, a cost comparable to a
+        small layer's matrix product. The modules' own flags say whether a
+        switch is needed.
+        """
+        components = [
+            getattr(self, name + "_") for name in self._modules + self._criteria
+        ]
+        if all(
+            not isinstance(c, torch.nn.Module) or c.training == training
+            for c in components
+        ):
+            return
+        super()._set_training(training)
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """Run one epoch; same history entries as skorch, fewer events."""
         if iterator is None:
