@@ -194,3 +194,35 @@ def test_builders_reject_bad_modality_lists(modalities, error, message):
 def test_unknown_modality_fails_at_fit_with_the_columns_listed(emotion_data):
     with pytest.raises(ValueError, match="Unknown modality 'audio'"):
         make_unimodal("audio", **FAST).fit(emotion_data.data, emotion_data.target)
+
+
+def test_documented_routing_recipe_for_cross_validation(emotion_data):
+    """The user guide's recipe: routing on, groups in params, reach the splitter
+    and every classifier, sliced to the training fold."""
+    from sklearn.model_selection import cross_validate
+
+    X, y, groups = emotion_data.data, emotion_data.target, emotion_data.groups
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = request_groups(
+            make_late_fusion(["acoustic", "lexical"], early_stopping=True, **FAST)
+        )
+        result = cross_validate(
+            model,
+            X,
+            y,
+            cv=GroupKFold(3),
+            params={"groups": groups},
+            return_estimator=True,
+            return_indices=True,
+        )
+    for fitted, train, test in zip(
+        result["estimator"],
+        result["indices"]["train"],
+        result["indices"]["test"],
+        strict=True,
+    ):
+        assert set(groups[train]).isdisjoint(groups[test])
+        for member in fitted.estimators_:
+            valid = train[member[-1].validation_indices_]
+            assert set(groups[valid]).isdisjoint(groups[test])
+            assert set(groups[valid]).isdisjoint(groups[np.setdiff1d(train, valid)])
