@@ -18,6 +18,11 @@ from sklearn_mmer.fusion import request_groups
 
 MODALITIES = ["visual", "acoustic", "lexical"]
 FAST = {"hidden_layer_sizes": (8,), "max_iter": 5, "device": "cpu", "random_state": 0}
+BUILDERS = {
+    "unimodal": lambda: make_unimodal("acoustic", **FAST),
+    "early": lambda: make_early_fusion(MODALITIES, **FAST),
+    "late": lambda: make_late_fusion(MODALITIES, **FAST),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +34,8 @@ def _quiet_convergence():
 
 @pytest.mark.parametrize(
     "build",
-    [
-        lambda: make_unimodal("acoustic", **FAST),
-        lambda: make_early_fusion(MODALITIES, **FAST),
-        lambda: make_late_fusion(MODALITIES, **FAST),
-    ],
-    ids=["unimodal", "early", "late"],
+    BUILDERS.values(),
+    ids=BUILDERS.keys(),
 )
 def test_speaker_grouped_cross_validation(emotion_data, build):
     scores = cross_val_score(
@@ -134,12 +135,8 @@ def test_soft_late_fusion_averages_probabilities(emotion_data):
 
 @pytest.mark.parametrize(
     "build",
-    [
-        lambda: make_unimodal("lexical", **FAST),
-        lambda: make_early_fusion(MODALITIES, **FAST),
-        lambda: make_late_fusion(MODALITIES, **FAST),
-    ],
-    ids=["unimodal", "early", "late"],
+    BUILDERS.values(),
+    ids=BUILDERS.keys(),
 )
 def test_clone_and_pickle_round_trips(emotion_data, build):
     X, y = emotion_data.data, emotion_data.target
