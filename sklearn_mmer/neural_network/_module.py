@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+
+def _identity(X):
+    return X
+
+
+# sklearn's activation names, as functions: calling them directly, rather
+# than as submodules, spares the module-call overhead at every layer of every
+# step, which matters for small networks.
 ACTIVATIONS = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "logistic": nn.Sigmoid,
-    "identity": nn.Identity,
+    "relu": F.relu,
+    "tanh": torch.tanh,
+    "logistic": torch.sigmoid,
+    "identity": _identity,
 }
 
 
 class MLPModule(nn.Module):
-    """Fully connected network: [Linear -> activation -> Dropout] * k -> Linear.
+    """Fully connected network: [Linear -> activation -> dropout] * k -> Linear.
 
     Outputs raw logits; the loss (cross-entropy) and the prediction
     (softmax) add the normalisation.
@@ -33,7 +42,7 @@ class MLPModule(nn.Module):
     activation : {"relu", "tanh", "logistic", "identity"}
         Non-linearity after each hidden layer.
     dropout : float
-        Dropout probability after each hidden layer; 0 adds no layer.
+        Dropout probability after each hidden layer.
     """
 
     def __init__(
@@ -45,19 +54,26 @@ class MLPModule(nn.Module):
         dropout: float = 0.0,
     ):
         super().__init__()
-        layers: list[nn.Module] = []
-        width_in = n_features
-        for width in hidden_layer_sizes:
-            layers += [nn.Linear(width_in, width), ACTIVATIONS[activation]()]
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width_in = width
-        layers.append(nn.Linear(width_in, n_classes))
-        self.layers = nn.Sequential(*layers)
+        widths = [n_features, *hidden_layer_sizes]
+        self.hidden = nn.ModuleList(
+            nn.Linear(width_in, width_out)
+            for width_in, width_out in itertools.pairwise(widths)
+        )
+        self.output = nn.Linear(widths[-1], n_classes)
+        self.activation = activation
+        self.dropout = dropout
 
     def forward(self, X):
         """Return the logits of a batch."""
-        return self.layers(X)
+        activate = ACTIVATIONS[self.activation]
+        for layer in self.hidden:
+            X = activate(F.linear(X, layer.weight, layer.bias))
+            if self.dropout:
+                X = F.dropout(X, self.dropout, self.training)
+        return F.linear(X, self.output.weight, self.output.bias)
+
+    def extra_repr(self):
+        return f"activation={self.activation!r}, dropout={self.dropout}"
 
 
 class ClassWeightedCrossEntropy(nn.Module):
