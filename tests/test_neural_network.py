@@ -195,12 +195,11 @@ def test_early_stopping_holds_out_training_rows_and_restores_best_epoch(blobs):
     np.testing.assert_allclose(
         np.bincount(y[valid]) / 60, np.bincount(y) / 240, atol=0.02
     )
-    # The restored weights are those of the best validation epoch.
-    best = min(clf.validation_loss_curve_)
-    valid_loss = clf.net_.get_loss(
-        clf.net_.forward(X[valid].astype(np.float32)), torch.as_tensor(y[valid])
-    )
-    assert float(valid_loss) == pytest.approx(best, rel=1e-5)
+    # As in MLPClassifier: the restored weights are those of the epoch with
+    # the best validation accuracy, measured on the held-out rows.
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.score(X[valid], y[valid]) == pytest.approx(clf.best_validation_score_)
+    assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == clf.n_iter_
 
 
 def test_early_stopping_with_groups_validates_on_unseen_speakers(blobs):
@@ -252,6 +251,24 @@ class _BatchCounter(Callback):
 
     def on_batch_end(self, net, **kwargs):
         self.batches += 1
+
+
+def test_validation_scoring_keeps_the_lean_training_loop(blobs):
+    X, y, _ = blobs
+    clf = TorchMLPClassifier(**FAST, early_stopping=True, random_state=0).fit(X, y)
+    assert clf.net_._lean_training
+    assert not clf.net_._gradient_events
+    clf = TorchMLPClassifier(**FAST, callbacks=[_BatchCounter()]).fit(X, y)
+    assert not clf.net_._lean_training
+
+
+def test_gradient_callbacks_get_the_closure_step(blobs):
+    from skorch.callbacks import GradientNormClipping
+
+    X, y, _ = blobs
+    clf = TorchMLPClassifier(**FAST, callbacks=[GradientNormClipping(1.0)]).fit(X, y)
+    assert clf.net_._gradient_events
+    assert clf.n_iter_ > 0
 
 
 def test_batch_listening_callbacks_see_every_batch_and_change_nothing(blobs):

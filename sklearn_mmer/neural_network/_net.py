@@ -1,40 +1,47 @@
-"""skorch's classifier with less work per batch.
+"""skorch's classifier with less work per training batch.
 
-skorch stays the training engine: its history, callbacks, early stopping and
-checkpointing work as usual. What changes is bookkeeping that costs more than
-a small MLP step itself:
+skorch stays the training engine: its history, callbacks, scoring, early
+stopping and checkpointing work as usual. What changes is bookkeeping that
+costs more than a small MLP step itself:
 
 - batches come from :class:`TensorBatchIterator` (views of device tensors)
   instead of a per-sample ``DataLoader``;
-- batch-level events are sent only when some callback listens to them;
-  otherwise the epoch loop records the same history entries, with the batch
-  losses read back from the device once per epoch instead of once per batch.
+- training batches send their events only when some callback listens to
+  them; otherwise the epoch loop records the same history entries, with the
+  batch losses read back from the device once per epoch instead of once per
+  batch. Validation epochs (a few large batches) always run skorch's loop.
 """
 
 from __future__ import annotations
 
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import BatchScoring, Callback, EpochScoring
 
 from ._iterator import TensorBatchIterator
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
 
-def _listens_to_batches(callback) -> bool:
-    return any(
-        getattr(type(callback), hook) is not getattr(Callback, hook)
-        for hook in _BATCH_HOOKS
-    )
+def _overrides(callback, hook) -> bool:
+    return getattr(type(callback), hook) is not getattr(Callback, hook)
+
+
+def _needs_training_batches(callback) -> bool:
+    """Whether a callback does anything on a training batch's events."""
+    if isinstance(callback, EpochScoring | BatchScoring):
+        # skorch's scorers act on the batches of one phase only.
+        return callback.on_train
+    return any(_overrides(callback, hook) for hook in _BATCH_HOOKS)
 
 
 class FastNeuralNetClassifier(NeuralNetClassifier):
-    """:class:`skorch.NeuralNetClassifier` with a lean epoch loop.
+    """:class:`skorch.NeuralNetClassifier` with a lean training loop.
 
-    Falls back to skorch's own loop, event for event, as soon as a callback
-    implements a batch-level hook (``on_batch_begin``, ``on_batch_end`` or
-    ``on_grad_computed``), e.g. :class:`skorch.callbacks.ProgressBar`.
+    Falls back to skorch's own training loop, event for event, as soon as a
+    callback acts on training batches (e.g. :class:`skorch.callbacks.ProgressBar`,
+    or a scorer with ``on_train=True``), and to skorch's closure-based step
+    when one acts on gradients (e.g. gradient clipping).
     """
 
     def __init__(
@@ -69,23 +76,13 @@ class FastNeuralNetClassifier(NeuralNetClassifier):
             kwargs["batch_size"] = len(dataset)
         return TensorBatchIterator(dataset, device=self.device, **kwargs)
 
-    @property
-    def _default_callbacks(self):
-        # skorch's classifier also scores validation accuracy from cached
-        # batch predictions, a batch-level hook; the loss is what early
-        # stopping monitors, and users can add EpochScoring themselves.
-        return [
-            ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-            ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("print_log", PrintLog()),
-        ]
-
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Note, once per fit, whether any callback wants batch events."""
+        """Note, once per fit, which batch events some callback needs."""
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        self._batch_events = any(
-            _listens_to_batches(callback) for _, callback in self.callbacks_
+        callbacks = [callback for _, callback in self.callbacks_]
+        self._lean_training = not any(map(_needs_training_batches, callbacks))
+        self._gradient_events = any(
+            _overrides(c, "on_grad_computed") for c in callbacks
         )
 
     def _set_training(self, training=True):
@@ -110,7 +107,7 @@ class FastNeuralNetClassifier(NeuralNetClassifier):
         """Run one epoch; same history entries as skorch, fewer events."""
         if iterator is None:
             return
-        if getattr(self, "_batch_events", True):
+        if not (training and getattr(self, "_lean_training", False)):
             super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
             return
         losses, sizes = [], []
@@ -129,7 +126,7 @@ class FastNeuralNetClassifier(NeuralNetClassifier):
 
     def train_step(self, batch, **fit_params):
         """Zero the gradients, backpropagate, step; no closure unless needed."""
-        if getattr(self, "_batch_events", True):
+        if getattr(self, "_gradient_events", True):
             return super().train_step(batch, **fit_params)
         self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
