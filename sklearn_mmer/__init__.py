@@ -8,9 +8,15 @@ ordinary scikit-learn tools.
 
 from ._version import __version__
 from .datasets import make_emotion_dataset
+from .evaluation import (
+    ComparisonResult,
+    evaluate_configurations,
+    make_configurations,
+)
 from .fusion import make_early_fusion, make_late_fusion, make_unimodal
 from .neural_network import TorchMLPClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool
+from .report import format_summary, write_report
 
 __all__ = [
     # data
@@ -24,5 +30,12 @@ __all__ = [
     "make_unimodal",
     "make_early_fusion",
     "make_late_fusion",
+    # evaluation
+    "make_configurations",
+    "evaluate_configurations",
+    "ComparisonResult",
+    # report
+    "format_summary",
+    "write_report",
     "__version__",
 ]
