@@ -28,6 +28,8 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 from tqdm.auto import tqdm
 
+from ..neural_network import TorchMLPClassifier
+from ..utils import resolve_device
 from ._inspect import required_columns, torch_classifiers
 from ._result import ComparisonResult, summarise
 from ._rows import rows_with_missing_cells
@@ -288,6 +290,7 @@ def _fit_and_score(
         ):
             # Non-convergence is recorded per fold instead of warned 25 times.
             warnings.simplefilter("ignore", ConvergenceWarning)
+            _warm_up(estimator)
             fitted = _route_groups(clone(estimator))
             fit_params = (
                 {"groups": groups[train]}
@@ -314,6 +317,27 @@ def _fit_and_score(
     }
 
 
+# Devices this process has already trained on; see _warm_up.
+_WARM_DEVICES: set = set()
+
+
+def _warm_up(estimator):
+    """Pay torch's one-off costs before the clock starts, once per process.
+
+    The first fit in a process imports optimizer machinery (about a second)
+    and, on a GPU, initialises CUDA; timed inside the first configuration's
+    first fold, it would make that configuration look slow.
+    """
+    for device in {resolve_device(c.device) for c in torch_classifiers(estimator)}:
+        if device in _WARM_DEVICES:
+            continue
+        X = np.zeros((4, 1), dtype=np.float32)
+        TorchMLPClassifier(1, max_iter=1, device=device, random_state=0).fit(
+            X, [0, 1, 0, 1]
+        )
+        _WARM_DEVICES.add(device)
+
+
 def _route_groups(estimator):
     """Ask every torch classifier inside for ``groups`` (routing must be on)."""
     for classifier in torch_classifiers(estimator):
@@ -334,6 +358,14 @@ def _training_record(fitted):
 
 
 def _collect(outcomes, **context):
+    with warnings.catch_warnings():
+        # A fold whose model predicts a class absent from its test part is
+        # scored as sklearn scores it; the warning would repeat per fold.
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        return _tabulate(outcomes, **context)
+
+
+def _tabulate(outcomes, **context):
     y, labels, splits = context["y"], context["labels"], context["splits"]
     fold_rows, class_rows, prediction_frames = [], [], []
     matrices = {name: [None] * len(splits) for name in context["configurations"]}
