@@ -40,14 +40,14 @@ def load_data(args, wanted=None) -> Bunch:
         data.source = "built-in demo data (make_emotion_dataset)"
         data.report = None
         return data
-    from ..datasets import load_features
-
     path = Path(args.data).expanduser()
     if not path.exists():
         raise FileNotFoundError(
             f"DATA {args.data!r} does not exist. Give a zip archive or a folder "
             "holding dataset.csv and features/, or no DATA for the demo data."
         )
+    from ..datasets import load_features
+
     modalities = None
     if wanted and not set(wanted) & set(FUSION_NAMES):
         modalities = list(wanted)
