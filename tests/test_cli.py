@@ -249,3 +249,81 @@ def test_python_dash_m_runs_the_command(tmp_path):
     )
     assert failed.returncode == 2
     assert "Traceback" not in failed.stderr
+
+
+# Feature sets on disk, in the layout users bring.
+
+SMALL_DIMS = {"visual": 6, "acoustic": 4, "lexical": 5}
+
+
+def write_demo_set(path, *, modalities=None, archive=True, rename=False):
+    from sklearn_mmer import make_emotion_dataset, write_feature_set
+
+    demo = make_emotion_dataset(n_samples=50, dims=SMALL_DIMS, random_state=0)
+    if modalities is not None:
+        demo.data = demo.data[modalities]
+    if rename:
+        # Ids that tell no session, and no sessions given.
+        demo.data.index = [f"utt{i:03d}" for i in range(len(demo.data))]
+        demo.pop("sessions")
+    return write_feature_set(demo, path, archive=archive)
+
+
+def test_run_on_a_feature_set_with_two_modalities(capsys, tmp_path):
+    archive = write_demo_set(
+        tmp_path / "features.zip", modalities=["acoustic", "lexical"]
+    )
+    out = tmp_path / "out"
+    status, stdout, _ = run_main(capsys, "run", str(archive), "--max-iter", "3",
+                                 "--folds", "2", "--out", str(out))  # fmt: skip
+    assert status == 0
+    names = {name for _, name, _ in table_rows(stdout)}
+    assert names == {"acoustic", "lexical", "early", "late"}
+    record = json.loads((out / "results.json").read_text())
+    assert set(record["metadata"]["data"]["modalities"]) == {"acoustic", "lexical"}
+    assert record["metadata"]["data"]["source"] == str(archive)
+    assert (out / "figures" / "confusion_late.png").is_file()
+
+
+def test_a_broken_file_stops_the_run_unless_skipped(capsys, tmp_path):
+    folder = write_demo_set(tmp_path / "features", archive=False)
+    broken = sorted((folder / "features" / "acoustic_features").rglob("*.npy"))[3]
+    broken.write_bytes(broken.read_bytes()[:20])  # truncated
+    argv = ["run", str(folder), "--max-iter", "2", "--folds", "2", "--no-figures"]
+
+    status, _, stderr = run_main(capsys, *argv, "--out", str(tmp_path / "a"))
+    assert status == 2
+    assert broken.stem in stderr
+    assert "--on-error skip" in stderr
+    assert "Traceback" not in stderr
+
+    out = tmp_path / "b"
+    status, _, stderr = run_main(capsys, *argv, "--on-error", "skip", "--out", str(out))
+    assert status == 0
+    assert "left out" in stderr
+    record = json.loads((out / "results.json").read_text())
+    skipped = record["metadata"]["data"]["skipped_rows"]
+    assert [row["utterance"] for row in skipped] == [broken.stem]
+    assert record["n_rows_used"] == 49
+    assert broken.stem in (out / "report.md").read_text()
+
+
+def test_bad_feature_sets_exit_2(capsys, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    status, _, stderr = run_main(capsys, "run", str(empty), "--out", str(tmp_path))
+    assert status == 2
+    assert "dataset.csv" in stderr and "Traceback" not in stderr
+
+    not_a_zip = tmp_path / "features.zip"
+    not_a_zip.write_text("hello")
+    status, _, stderr = run_main(capsys, "run", str(not_a_zip), "--out", str(tmp_path))
+    assert status == 2
+    assert "Traceback" not in stderr
+
+    folder = write_demo_set(tmp_path / "renamed", archive=False, rename=True)
+    status, _, stderr = run_main(
+        capsys, "run", str(folder), "--group-by", "session", "--out", str(tmp_path)
+    )
+    assert status == 2
+    assert "--group-by speaker" in stderr

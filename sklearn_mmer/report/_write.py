@@ -244,9 +244,12 @@ def _header(metadata):
 
 def _data_section(result, metadata, link):
     lines = ["## Data", ""]
-    description = (metadata.get("data") or {}).get("description")
-    if description:
-        lines += [str(description), ""]
+    data = metadata.get("data") or {}
+    if data.get("description"):
+        lines += [str(data["description"]), ""]
+    if data.get("load_report"):
+        # The loader's account: files read, and rows it could not read.
+        lines += ["```", str(data["load_report"]), "```", ""]
     used = result.predictions.drop_duplicates("row")
     counts = used["y_true"].value_counts()
     classes = ", ".join(
