@@ -1,4 +1,5 @@
 import json
+import os
 import re
 import subprocess
 import sys
@@ -236,7 +237,7 @@ def test_python_dash_m_runs_the_command(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
-        env={"OMP_NUM_THREADS": "1", "PATH": ""},
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("Rank")

@@ -8,6 +8,8 @@ import sys
 import zipfile
 from collections.abc import Sequence
 
+import torch
+
 from ._output import Console
 from ._parser import UsageError, build_parser
 from ._run import run
@@ -59,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {"run": run, "search": search}[args.command]
     if args.quiet:
         logging.getLogger("sklearn_mmer").setLevel(logging.ERROR)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
     try:
         return handler(args, console)
     except INPUT_ERRORS as exc:
@@ -67,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.error(f"sklearn-mmer {args.command}: interrupted.")
         return EXIT_INTERRUPTED
+    finally:
+        # main() may be called from Python; leave torch as it was.
+        torch.set_num_threads(threads)
 
 
 def _explain(exc: BaseException) -> str:

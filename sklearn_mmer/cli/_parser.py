@@ -202,6 +202,15 @@ def _add_protocol_arguments(parser):
         help="fits to run in parallel; -1 uses every core (default: 1)",
     )
     parser.add_argument(
+        "--threads",
+        type=_at_least(1),
+        default=1,
+        metavar="N",
+        help="torch threads per fit (default: 1). Mini-batches of 32 rows give "
+        "extra threads little to share, and on a busy machine waiting threads "
+        "make fits many times slower; use --n-jobs to run fits side by side",
+    )
+    parser.add_argument(
         "-q",
         "--quiet",
         action="store_true",

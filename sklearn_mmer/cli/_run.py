@@ -18,6 +18,7 @@ def run(args, console: Console) -> int:
     """Run every configuration on the same folds, print and write the report."""
     started = time.perf_counter()
     resolve_device(args.device)  # a bad --device fails before any data is read
+    console.say(f"Loading {args.data or 'the demo data'} ...")
     data = load_data(args, wanted=args.configs)
     console.say(_loaded_message(data))
     groups = grouping(data, args.group_by, args.folds)

@@ -34,6 +34,7 @@ def search(args, console: Console) -> int:
     """Grid-search the classifier of one configuration and report the ranking."""
     started = time.perf_counter()
     resolve_device(args.device)
+    console.say(f"Loading {args.data or 'the demo data'} ...")
     candidates = _candidates(args)
     data = load_data(args, wanted=[args.config] if args.config else None)
     modalities = list(data.data.columns)
