@@ -7,13 +7,15 @@ ordinary scikit-learn tools.
 """
 
 from ._version import __version__
-from .datasets import make_emotion_dataset
+from .datasets import load_features, make_emotion_dataset, write_feature_set
 from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
 from .neural_network import TorchMLPClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool
 
 __all__ = [
     # data
+    "load_features",
+    "write_feature_set",
     "make_emotion_dataset",
     # transformers
     "ModalitySelector",
