@@ -1,5 +1,10 @@
 """Builders of unimodal, early-fusion and late-fusion pipelines."""
 
-from ._builders import make_early_fusion, make_late_fusion, make_unimodal
+from ._builders import (
+    make_early_fusion,
+    make_late_fusion,
+    make_unimodal,
+    request_groups,
+)
 
-__all__ = ["make_early_fusion", "make_late_fusion", "make_unimodal"]
+__all__ = ["make_early_fusion", "make_late_fusion", "make_unimodal", "request_groups"]

@@ -178,6 +178,54 @@ def make_late_fusion(
     )
 
 
+def request_groups(estimator):
+    """Have every :class:`TorchMLPClassifier` inside ``estimator`` ask for groups.
+
+    With early stopping, a classifier that receives the groups (speakers) of
+    its training rows validates on speakers it does not train on. Inside a
+    pipeline or a voting ensemble the groups travel through scikit-learn's
+    metadata routing, which must be enabled
+    (``sklearn.set_config(enable_metadata_routing=True)``) and which needs each
+    consumer to request them; this sets that request everywhere at once.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A classifier, pipeline or ensemble, e.g. from :func:`make_late_fusion`.
+
+    Returns
+    -------
+    estimator : estimator
+        The same object, for chaining.
+
+    Examples
+    --------
+    >>> import sklearn
+    >>> from sklearn_mmer import make_late_fusion
+    >>> from sklearn_mmer.fusion import request_groups
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     vote = request_groups(make_late_fusion(["acoustic", "lexical"],
+    ...                                            early_stopping=True))
+    ...     routing = vote.get_metadata_routing()
+    >>> sorted(routing.consumes("fit", ["groups"]))
+    ['groups']
+    """
+    found = [estimator] if isinstance(estimator, TorchMLPClassifier) else []
+    found += [
+        value
+        for value in estimator.get_params(deep=True).values()
+        if isinstance(value, TorchMLPClassifier)
+    ]
+    if not found:
+        raise ValueError(
+            f"{type(estimator).__name__} holds no TorchMLPClassifier to route "
+            "groups to."
+        )
+    for classifier in found:
+        classifier.set_fit_request(groups=True)
+    return estimator
+
+
 def _check_modality_name(modality):
     if not isinstance(modality, str) or not modality:
         raise TypeError(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,13 +29,16 @@ from skorch.helper import predefined_split
 from skorch.utils import noop
 
 from ..utils import resolve_device
-from ._iterator import TensorBatchIterator
-from ._module import ACTIVATIONS, MLPModule
+from ._module import ACTIVATIONS, ClassWeightedCrossEntropy, MLPModule
 from ._net import FastNeuralNetClassifier
 from ._split import validation_split
 
 # Prediction needs no small batches: bigger ones cost less per row.
 _PREDICT_BATCH_SIZE = 4096
+# Below this many multiply-adds per training batch (forward pass), a second
+# CPU thread costs more in synchronisation than it saves, and far more when
+# other processes compete for the cores (OpenMP threads spin while waiting).
+_SINGLE_THREAD_WORK = 4_000_000
 
 
 class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -252,7 +257,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             X_train, y_train = X[train_index], y_encoded[train_index]
 
         self.net_ = self._build_net(X.shape[1], y, train_split)
-        with _seeded_torch(seed, self.device_):
+        work = self._batch_work(X.shape[1])
+        with _seeded_torch(seed, self.device_), _training_threads(work):
             self.net_.fit(X_train, y_train)
         self._record_training()
         return self
@@ -287,6 +293,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     @property
@@ -301,8 +308,6 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def _build_net(self, n_features, y, train_split):
-        hidden = self.hidden_layer_sizes
-        hidden = (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
         class_weight = None
         if self.class_weight is not None:
             weights = compute_class_weight(
@@ -323,10 +328,10 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             module=MLPModule,
             module__n_features=n_features,
             module__n_classes=len(self.classes_),
-            module__hidden_layer_sizes=hidden,
+            module__hidden_layer_sizes=self._hidden_sizes(),
             module__activation=self.activation,
             module__dropout=self.dropout,
-            criterion=torch.nn.CrossEntropyLoss,
+            criterion=ClassWeightedCrossEntropy,
             criterion__weight=class_weight,
             optimizer=torch.optim.Adam,
             lr=self.learning_rate_init,
@@ -336,17 +341,24 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             optimizer__fused=True if device_type in {"cpu", "cuda"} else None,
             max_epochs=self.max_iter,
             batch_size=self.batch_size,
-            iterator_train=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            iterator_train__device=self.device_,
-            iterator_valid=TensorBatchIterator,
-            iterator_valid__device=self.device_,
             iterator_valid__batch_size=max(self.batch_size, _PREDICT_BATCH_SIZE),
             train_split=train_split,
             callbacks=[("early_stopping", stopper), *(self.callbacks or [])],
             device=self.device_,
             verbose=self.verbose,
+            predict_nonlinearity=partial(torch.softmax, dim=-1),
         )
+
+    def _hidden_sizes(self):
+        hidden = self.hidden_layer_sizes
+        return (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
+
+    def _batch_work(self, n_features):
+        """Multiply-adds of one training batch's forward pass on the CPU."""
+        if torch.device(self.device_).type != "cpu":
+            return None
+        widths = [n_features, *self._hidden_sizes(), len(self.classes_)]
+        return self.batch_size * sum(a * b for a, b in itertools.pairwise(widths))
 
     def _record_training(self):
         history = self.net_.history
@@ -362,6 +374,20 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+
+@contextmanager
+def _training_threads(batch_work):
+    """Train small CPU models on one thread; restore the count afterwards."""
+    previous = torch.get_num_threads()
+    if batch_work is None or batch_work >= _SINGLE_THREAD_WORK or previous == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @contextmanager

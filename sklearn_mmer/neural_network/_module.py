@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 ACTIVATIONS = {
@@ -56,3 +58,30 @@ class MLPModule(nn.Module):
     def forward(self, X):
         """Return the logits of a batch."""
         return self.layers(X)
+
+
+class ClassWeightedCrossEntropy(nn.Module):
+    """Cross-entropy whose class weights scale each row's loss, as in sklearn.
+
+    torch's ``CrossEntropyLoss(weight=w)`` divides by the sum of the weights
+    in the batch, which undoes the weighting in any batch that lacks the
+    heavy classes. sklearn treats class weights as sample weights and divides
+    by the number of rows; so does this loss.
+
+    Parameters
+    ----------
+    weight : torch.Tensor of shape (n_classes,) or None
+        Weight of each class; None weighs all classes equally.
+    """
+
+    def __init__(self, weight: torch.Tensor | None = None):
+        super().__init__()
+        self.register_buffer("weight", weight)
+
+    def forward(self, logits, target):
+        """Return the mean over rows of the class-weighted loss."""
+        if self.weight is None:
+            return F.cross_entropy(logits, target)
+        return F.cross_entropy(
+            logits, target, weight=self.weight, reduction="sum"
+        ) / len(target)

@@ -17,6 +17,8 @@ import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 
+from ._iterator import TensorBatchIterator
+
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
 
@@ -34,6 +36,38 @@ class FastNeuralNetClassifier(NeuralNetClassifier):
     implements a batch-level hook (``on_batch_begin``, ``on_batch_end`` or
     ``on_grad_computed``), e.g. :class:`skorch.callbacks.ProgressBar`.
     """
+
+    def __init__(
+        self,
+        *args,
+        iterator_train=TensorBatchIterator,
+        iterator_valid=TensorBatchIterator,
+        iterator_train__shuffle=True,
+        **kwargs,
+    ):
+        super().__init__(
+            *args,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
+            iterator_train__shuffle=iterator_train__shuffle,
+            **kwargs,
+        )
+
+    def get_iterator(self, dataset, training=False):
+        """Batch iterator; tensor iterators follow the net's current device.
+
+        The device is read at each call rather than stored as a parameter, so
+        a net trained on CUDA and unpickled on a CPU-only machine (skorch then
+        moves it to the CPU) also feeds its batches from the CPU.
+        """
+        iterator_cls = self.iterator_train if training else self.iterator_valid
+        if iterator_cls is not TensorBatchIterator:
+            return super().get_iterator(dataset, training=training)
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = {"batch_size": self.batch_size, **self.get_params_for(prefix)}
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        return TensorBatchIterator(dataset, device=self.device, **kwargs)
 
     @property
     def _default_callbacks(self):
@@ -53,6 +87,24 @@ class FastNeuralNetClassifier(NeuralNetClassifier):
         self._batch_events = any(
             _listens_to_batches(callback) for _, callback in self.callbacks_
         )
+
+    def _set_training(self, training=True):
+        """Switch train/eval mode only when it changes.
+
+        skorch sets the mode at every batch; ``Module.train`` walks all
+        submodules through ``Module.__setattr__``, a cost comparable to a
+        small layer's matrix product. The modules' own flags say whether a
+        switch is needed.
+        """
+        components = [
+            getattr(self, name + "_") for name in self._modules + self._criteria
+        ]
+        if all(
+            not isinstance(c, torch.nn.Module) or c.training == training
+            for c in components
+        ):
+            return
+        super()._set_training(training)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """Run one epoch; same history entries as skorch, fewer events."""

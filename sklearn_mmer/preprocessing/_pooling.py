@@ -10,7 +10,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils._frames import as_2d_frame, describe_row, is_missing_cell, segment_mean
+from ..utils._frames import (
+    check_table,
+    describe_row,
+    is_missing_cell,
+    mean_of_sequences,
+)
 
 
 class TemporalMeanPool(TransformerMixin, BaseEstimator):
@@ -148,13 +153,8 @@ class TemporalMeanPool(TransformerMixin, BaseEstimator):
         return tags
 
     def _pool(self, X, *, reset):
+        columns, cells, index = check_table(X, type(self).__name__)
         validate_data(self, X, skip_check_array=True, reset=reset)
-        columns, cells, index = as_2d_frame(X, type(self).__name__)
-        if not cells or len(cells[0]) == 0:
-            raise ValueError(
-                f"Found array with 0 sample(s) (shape={np.shape(X)}) while a "
-                "minimum of 1 is required by TemporalMeanPool."
-            )
         names = columns if columns is not None else range(len(cells))
         expected = [None] * len(cells) if reset else self.input_dims_
         pooled = [
@@ -171,34 +171,86 @@ def _pool_column(cells, name, index, expected_dim):
     if cells.dtype.kind in "biuf":
         # A numeric column: one number per row, an utterance-level feature.
         block = cells.astype(np.float32).reshape(-1, 1)
-        _check_finite(block, name, index)
         _check_dim(np.ones(len(block), dtype=np.intp), name, index, expected_dim)
-        return block
-    arrays = [_as_numeric_array(cell, name, index, i) for i, cell in enumerate(cells)]
-    ndims = np.fromiter((a.ndim for a in arrays), dtype=np.intp, count=len(arrays))
-    dims = np.fromiter((a.shape[-1] for a in arrays), dtype=np.intp, count=len(arrays))
-    _check_dim(dims, name, index, expected_dim)
-    if (ndims == 1).all():
-        block = np.stack(arrays).astype(np.float32, copy=False)
     else:
-        if not (ndims == 2).all():
-            arrays = [a.reshape(-1, a.shape[-1]) for a in arrays]
-        lengths = np.fromiter(
-            (len(a) for a in arrays), dtype=np.intp, count=len(arrays)
-        )
-        block = segment_mean(np.concatenate(arrays), lengths)
+        block = _pool_well_formed(cells)
+        if block is None:
+            block = _pool_checking_each_cell(cells, name, index)
+        _check_dim(np.full(len(block), block.shape[1]), name, index, expected_dim)
     # A NaN or inf in any frame makes that row's mean non-finite.
     _check_finite(block, name, index)
     return block
 
 
+def _pool_well_formed(cells):
+    """Pool a column of 2-D numeric arrays of one dimension, else return None.
+
+    The common case costs no Python step per cell: numpy's concatenation
+    refuses mixed dimensions, missing cells and non-numeric values by itself,
+    and any refusal sends the column to the cell-by-cell path, which names
+    the offending row.
+    """
+    sequences = list(cells)
+    try:
+        lengths = np.fromiter(map(len, sequences), dtype=np.intp, count=len(sequences))
+        if not lengths.all():
+            return None
+        return mean_of_sequences(sequences, lengths)
+    except (ValueError, TypeError):
+        return None
+
+
+def _pool_checking_each_cell(cells, name, index):
+    if not _all_numeric_arrays(cells):
+        cells = [
+            _as_numeric_array(cell, name, index, i) for i, cell in enumerate(cells)
+        ]
+    lengths, dims, ndims = _frame_shapes(cells, name, index)
+    _check_dim(dims, name, index, None)
+    if (ndims == 1).all():
+        return np.stack(cells).astype(np.float32, copy=False)
+    cells = [cell.reshape(-1, cell.shape[-1]) for cell in cells]
+    return mean_of_sequences(cells, lengths)
+
+
+def _all_numeric_arrays(cells):
+    return all(type(cell) is np.ndarray for cell in cells) and all(
+        cell.dtype.kind in "biuf" for cell in cells
+    )
+
+
+def _frame_shapes(arrays, name, index):
+    """Frame counts, dimensions and ndims of numeric arrays, checked at once."""
+    shapes = [array.shape for array in arrays]
+    ndims = np.fromiter(map(len, shapes), dtype=np.intp, count=len(shapes))
+    bad = np.flatnonzero((ndims < 1) | (ndims > 2))
+    if bad.size:
+        position = int(bad[0])
+        raise ValueError(
+            f"{describe_row(index, position)}, column {name!r}: expected a 2-D "
+            f"(frames, dim) or 1-D (dim,) array, got shape {shapes[position]}."
+        )
+    dims = np.fromiter(
+        (shape[-1] for shape in shapes), dtype=np.intp, count=len(shapes)
+    )
+    lengths = np.fromiter(
+        (shape[0] if len(shape) == 2 else 1 for shape in shapes),
+        dtype=np.intp,
+        count=len(shapes),
+    )
+    empty = np.flatnonzero((lengths == 0) | (dims == 0))
+    if empty.size:
+        position = int(empty[0])
+        raise ValueError(
+            f"{describe_row(index, position)}, column {name!r}: the array of shape "
+            f"{shapes[position]} has zero frames or zero features."
+        )
+    return lengths, dims, ndims
+
+
 def _as_numeric_array(cell, name, index, position):
-    if type(cell) is np.ndarray and cell.dtype.kind in "biuf" and 0 < cell.ndim <= 2:
-        if cell.shape[0] == 0 or cell.shape[-1] == 0:
-            raise ValueError(
-                f"{describe_row(index, position)}, column {name!r}: the array of "
-                f"shape {cell.shape} has zero frames or zero features."
-            )
+    """Read one cell as a numeric array, or raise naming its row and column."""
+    if type(cell) is np.ndarray and cell.dtype.kind in "biuf":
         return cell
     where = f"{describe_row(index, position)}, column {name!r}"
     if is_missing_cell(cell):
@@ -212,19 +264,15 @@ def _as_numeric_array(cell, name, index, position):
         array = np.asarray(cell)
     except ValueError as exc:  # ragged nested lists
         raise ValueError(f"{where}: cannot read the cell as an array ({exc}).") from exc
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {where} holds complex values.")
     if array.dtype.kind not in "biuf":
         raise ValueError(
             f"{where}: expected a numeric array, got dtype {array.dtype} "
             f"({type(cell).__name__})."
         )
-    if array.ndim == 0:
-        array = array.reshape(1)
-    if array.ndim > 2:
-        raise ValueError(
-            f"{where}: expected a 2-D (frames, dim) or 1-D (dim,) array, got "
-            f"shape {array.shape}."
-        )
-    return _as_numeric_array(array, name, index, position)
+    # A lone number is an utterance-level feature of dimension one.
+    return array.reshape(1) if array.ndim == 0 else array
 
 
 def _check_dim(dims, name, index, expected_dim):

@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils._frames import as_2d_frame
+from ..utils._frames import check_table
 
 
 class ModalitySelector(TransformerMixin, BaseEstimator):
@@ -87,13 +87,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         self : object
             The fitted selector.
         """
+        columns, cells, _ = check_table(X, type(self).__name__)
         validate_data(self, X, skip_check_array=True, reset=True)
-        columns, cells, _ = as_2d_frame(X, type(self).__name__)
-        if not cells or len(cells[0]) == 0:
-            raise ValueError(
-                f"Found array with 0 sample(s) (shape={np.shape(X)}) while a "
-                "minimum of 1 is required by ModalitySelector."
-            )
         self.modalities_ = self._resolve(columns, len(cells))
         return self
 
@@ -111,12 +106,12 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             A DataFrame (same index) for DataFrame input, else an array.
         """
         check_is_fitted(self)
+        check_table(X, type(self).__name__)
         validate_data(self, X, skip_check_array=True, reset=False)
         if isinstance(X, pd.DataFrame):
             if all(isinstance(m, str) for m in self.modalities_):
                 return X.loc[:, self.modalities_]
             return X.iloc[:, self.modalities_]
-        _, _, _ = as_2d_frame(X, type(self).__name__)
         return np.asarray(X)[:, self.modalities_]
 
     def get_feature_names_out(self, input_features=None):
@@ -139,6 +134,13 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             for m in self.modalities_
         ]
         return np.asarray(names, dtype=object)[positions]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Selecting columns never reads the cells: checking them (NaN, dtype,
+        # shape) is the job of the step that uses them, e.g. the pooling.
+        tags.input_tags.allow_nan = True
+        return tags
 
     def _resolve(self, columns, n_columns):
         requested = self.modalities

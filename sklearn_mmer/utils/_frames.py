@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
 
 
 def describe_row(index: Sequence | None, position: int) -> str:
@@ -70,11 +71,35 @@ def as_2d_frame(X, estimator_name: str):
     return None, [array[:, j] for j in range(array.shape[1])], None
 
 
+def check_table(X, estimator_name: str):
+    """Check that ``X`` is a non-empty 2-D table; return ``as_2d_frame(X)``."""
+    columns, cells, index = as_2d_frame(X, estimator_name)
+    n_rows = len(cells[0]) if cells else len(X)
+    if n_rows == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={np.shape(X)}) while a minimum "
+            f"of 1 is required by {estimator_name}."
+        )
+    if not cells:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={np.shape(X)}) while a minimum "
+            f"of 1 is required by {estimator_name}."
+        )
+    return columns, cells, index
+
+
+# Frames are stacked and reduced in chunks of about this many bytes: small
+# enough for the copy to stay in the CPU cache, so the data is read from main
+# memory once, as a per-row loop would, without a Python step per row.
+_CHUNK_BYTES = 4 * 2**20
+
+
 def segment_mean(frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Mean of consecutive row segments of ``frames``, as float32.
 
-    One reduction over the stacked frames instead of one ``mean`` per
-    utterance. Sums accumulate in float64, so pooling a sequence on its own
+    A sparse averaging matrix (one row per segment, weight ``1/length`` on the
+    segment's frames) times the frames: one C loop over all segments. Each
+    output row depends only on its own segment, so pooling a sequence alone
     (as the loader does while streaming) gives the same float32 values as
     pooling it among others.
 
@@ -97,8 +122,40 @@ def segment_mean(frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     array([[ 2.],
            [10.]], dtype=float32)
     """
-    starts = np.zeros(len(lengths), dtype=np.intp)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    sums = np.add.reduceat(frames, starts, axis=0, dtype=np.float64)
-    sums /= np.asarray(lengths, dtype=np.float64)[:, None]
-    return sums.astype(np.float32)
+    lengths = np.asarray(lengths, dtype=np.intp)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.intp)
+    np.cumsum(lengths, out=offsets[1:])
+    weights = np.repeat((1.0 / lengths).astype(np.float32), lengths)
+    averaging = csr_matrix(
+        (weights, np.arange(offsets[-1]), offsets), shape=(len(lengths), offsets[-1])
+    )
+    return np.asarray(averaging @ frames.astype(np.float32, copy=False))
+
+
+def mean_of_sequences(sequences: list, lengths: np.ndarray) -> np.ndarray:
+    """Mean over frames of each 2-D sequence, stacked and reduced in chunks.
+
+    Parameters
+    ----------
+    sequences : list of ndarray of shape (n_frames_i, dim)
+        One numeric array per row, all of the same ``dim``.
+    lengths : ndarray of int of shape (n_rows,)
+        ``n_frames_i`` of each sequence, all positive.
+
+    Returns
+    -------
+    means : ndarray of shape (n_rows, dim), dtype float32
+    """
+    if np.ndim(sequences[0]) != 2:
+        raise ValueError("expected 2-D (frames, dim) sequences")
+    dim = np.shape(sequences[0])[1]
+    means = np.empty((len(sequences), dim), dtype=np.float32)
+    row_bytes = max(1.0, float(np.mean(lengths)) * dim * 4)
+    rows_per_chunk = max(1, int(_CHUNK_BYTES // row_bytes))
+    for start in range(0, len(sequences), rows_per_chunk):
+        stop = start + rows_per_chunk
+        frames = np.concatenate(sequences[start:stop], dtype=np.float32)
+        if frames.ndim != 2 or frames.shape[1] != dim:
+            raise ValueError("sequences differ in dimension")
+        means[start:stop] = segment_mean(frames, lengths[start:stop])
+    return means

@@ -1,0 +1,33 @@
+"""Shared fixtures: small multimodal data sets made in the test session."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from sklearn_mmer import make_emotion_dataset
+
+SMALL_DIMS = {"visual": 12, "acoustic": 6, "lexical": 10}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread_per_worker():
+    # pytest-xdist runs one worker per core; more threads would oversubscribe.
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def emotion_data():
+    """A small demo set: 10 speakers, ragged frames, four classes."""
+    return make_emotion_dataset(n_samples=160, dims=SMALL_DIMS, random_state=0)
+
+
+def ragged_frame(rng, n_rows, dim, min_frames=1, max_frames=6, name="frames"):
+    """A one-column DataFrame of (frames, dim) float32 arrays of varying length."""
+    cells = [
+        rng.normal(size=(rng.integers(min_frames, max_frames + 1), dim)).astype(
+            np.float32
+        )
+        for _ in range(n_rows)
+    ]
+    return pd.DataFrame({name: cells}, index=[f"utt{i}" for i in range(n_rows)])
