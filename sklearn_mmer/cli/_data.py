@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..datasets import make_emotion_dataset
+from ..datasets import load_features, make_emotion_dataset
 from ..evaluation._configurations import FUSION_NAMES
 from ..preprocessing import TemporalMeanPool
 from ..utils._frames import is_missing_cell
@@ -46,8 +46,6 @@ def load_data(args, wanted=None) -> Bunch:
             f"DATA {args.data!r} does not exist. Give a zip archive or a folder "
             "holding dataset.csv and features/, or no DATA for the demo data."
         )
-    from ..datasets import load_features
-
     modalities = None
     if wanted and not set(wanted) & set(FUSION_NAMES):
         modalities = list(wanted)

@@ -59,8 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["sklearn-mmer", *argv])
     console = Console(quiet=args.quiet, command=command)
     handler = {"run": run, "search": search}[args.command]
-    if args.quiet:
-        logging.getLogger("sklearn_mmer").setLevel(logging.ERROR)
+    # The command says itself what the loader left out, in its own terms.
+    logger = logging.getLogger("sklearn_mmer")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
@@ -72,17 +74,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.error(f"sklearn-mmer {args.command}: interrupted.")
         return EXIT_INTERRUPTED
     finally:
-        # main() may be called from Python; leave torch as it was.
+        # main() may be called from Python; leave torch and logging as they were.
         torch.set_num_threads(threads)
+        logger.setLevel(level)
 
 
 def _explain(exc: BaseException) -> str:
     """Join the error's message and notes in one paragraph, with a hint if any."""
-    parts = [str(exc) or type(exc).__name__, *getattr(exc, "__notes__", ())]
+    message = str(exc) or type(exc).__name__
     if getattr(exc, "problem", None) is not None:
-        # A row the loader could not read (FeatureSetError).
-        parts.append(
-            "Use --on-error skip to leave such rows out; they are then listed "
-            "in results.json."
-        )
+        # A row the loader could not read (FeatureSetError): its advice is
+        # for Python callers; say it as this command's option.
+        python_advice = "on_error='skip'"
+        if python_advice in message:
+            message = message.replace(python_advice, "--on-error skip")
+        else:
+            message += " Use --on-error skip to leave such rows out and list them."
+    parts = [message, *getattr(exc, "__notes__", ())]
     return " ".join(" ".join(part.split()) for part in parts)

@@ -86,7 +86,10 @@ def _loaded_message(data):
     skipped = ""
     report = data.get("report")
     if report is not None and getattr(report, "n_skipped", 0):
-        skipped = f"; {report.n_skipped} unreadable row(s) left out, see results.json"
+        skipped = (
+            f"; left out {report.n_skipped} row(s) that could not be read, listed "
+            "in report.md and results.json"
+        )
     return (
         f"Data: {len(X)} utterances by {len(np.unique(data.groups))} speakers from "
         f"{data.source}; modalities {', '.join(map(str, X.columns))}{skipped}."

@@ -16,8 +16,9 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.utils import _safe_indexing
 
 from ..evaluation import METRICS, make_configurations
-from ..evaluation._inspect import required_columns, torch_classifiers
+from ..evaluation._inspect import required_columns
 from ..evaluation._rows import rows_with_missing_cells
+from ..fusion import request_groups
 from ..neural_network import TorchMLPClassifier
 from ..report import environment, format_mean_std
 from ..report._json import estimator_params, jsonable
@@ -77,9 +78,8 @@ def search(args, console: Console) -> int:
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for classifier in torch_classifiers(estimator):
-            # Early stopping then validates on speakers held out of training.
-            classifier.set_fit_request(groups=True)
+        # Early stopping then validates on speakers held out of training.
+        request_groups(estimator)
         searcher.fit(X, y, groups=groups)
 
     table = ranked_candidates(searcher.cv_results_, estimator)

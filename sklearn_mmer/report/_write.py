@@ -278,6 +278,10 @@ def _data_section(result, metadata, link):
 
 def _protocol_section(result, metadata):
     speakers = metadata.get("fold_speakers")
+    if speakers and [list(map(str, s)) for s in speakers] == list(
+        result.folds["test_groups"]
+    ):
+        speakers = None  # the groups are the speakers: one column says it
     lines = [
         "## Protocol",
         "",
