@@ -13,6 +13,13 @@ For each speaker-grouped fold this script trains early fusion three ways:
 - **honest early stopping**: training stops on a validation split carved from
   the training fold's *speakers*; the test fold is scored once.
 
+On the demo data (5 folds, at the time of writing) peeking gave 70.64 ± 3.16,
+the last of 60 epochs 67.78 ± 4.59 and early stopping 65.11 ± 3.43: peeking
+reports about three points more than the same runs deliver. Early stopping on
+the validation *loss* kept early epochs here (the loss rises while accuracy
+still climbs); it is still the only one of the three numbers that a new
+speaker can expect.
+
 Run it on the demo data, or on your features::
 
     python examples/epoch_selection_on_test_fold.py
@@ -73,7 +80,9 @@ def honest_run(X_train, y_train, groups_train, X_test, y_test, modalities, epoch
         )
         pipe[-1].set_fit_request(groups=True)
         pipe.fit(X_train, y_train, groups=groups_train)
-    return f1_score(y_test, pipe.predict(X_test), average="micro"), pipe[-1].n_iter_
+    # The weights kept are those of the epoch with the lowest validation loss.
+    best_epoch = int(np.argmin(pipe[-1].validation_loss_curve_)) + 1
+    return f1_score(y_test, pipe.predict(X_test), average="micro"), best_epoch
 
 
 def main(features=None, csv=None, *, n_samples=1336, epochs=60, n_splits=5):
@@ -93,7 +102,7 @@ def main(features=None, csv=None, *, n_samples=1336, epochs=60, n_splits=5):
             scores = peeking_run(
                 X.iloc[train], y[train], X.iloc[test], y[test], modalities, epochs
             )
-            honest, stopped_at = honest_run(
+            honest, best_epoch = honest_run(
                 X.iloc[train],
                 y[train],
                 groups[train],
@@ -106,7 +115,7 @@ def main(features=None, csv=None, *, n_samples=1336, epochs=60, n_splits=5):
         print(
             f"fold {fold}: peeking {100 * scores.max():.2f} (epoch "
             f"{scores.argmax() + 1}), last epoch {100 * scores[-1]:.2f}, "
-            f"early stopping {100 * honest:.2f} (epoch {stopped_at})"
+            f"early stopping {100 * honest:.2f} (epoch {best_epoch})"
         )
     peeking, fixed, honest = 100 * np.array(rows).T
     print(f"\nEarly fusion, F1-micro (%) over {n_splits} speaker-grouped folds:")

@@ -83,7 +83,7 @@ def main(features=None, csv=None, *, n_samples=1336, max_iter=200, n_splits=5):
     ours = 100 * result.summary["f1_micro_mean"]
     comparison = pd.DataFrame(
         {"this run": ours.round(2), "reference study": pd.Series(REFERENCE_F1_MICRO)}
-    )
+    ).reindex(result.summary.index)
     print("F1-micro (%):")
     print(comparison.to_string())
     return result
