@@ -15,10 +15,11 @@ For each speaker-grouped fold this script trains early fusion three ways:
 
 On the demo data (5 folds, at the time of writing) peeking gave 70.64 ± 3.16,
 the last of 60 epochs 67.78 ± 4.59 and early stopping 65.11 ± 3.43: peeking
-reports about three points more than the same runs deliver. Early stopping on
-the validation *loss* kept early epochs here (the loss rises while accuracy
-still climbs); it is still the only one of the three numbers that a new
-speaker can expect.
+reports about three points more than the same runs deliver. The last-epoch
+score is honest only if the epoch count was fixed before any test score was
+seen; early stopping chooses on training speakers alone. On this data it keeps
+early epochs (the validation loss rises while accuracy still climbs), which
+costs early fusion a little; see the user guide on evaluation.
 
 Run it on the demo data, or on your features::
 
