@@ -135,24 +135,12 @@ def evaluate_configurations(
     groups = column_or_1d(groups)
     check_consistent_length(X, y, groups)
 
-    needed = _columns_needed(configurations, X)
-    excluded = rows_with_missing_cells(X, needed)
-    keep = np.setdiff1d(np.arange(len(y)), excluded["position"].to_numpy())
-    if keep.size == 0:
-        raise ValueError(
-            f"Every row lacks one of the modalities {list(needed)} that the "
-            "configurations read; there is nothing to evaluate."
-        )
+    keep, excluded = _rows_to_use(configurations, X)
     X_used = _safe_indexing(X, keep)
     y_used, groups_used = y[keep], groups[keep]
     row_labels = X.index[keep] if isinstance(X, pd.DataFrame) else pd.Index(keep)
-
     cv = GroupKFold(n_splits=cv) if isinstance(cv, Integral) else cv
-    splits = [
-        (np.asarray(train), np.asarray(test))
-        for train, test in cv.split(X_used, y_used, groups_used)
-    ]
-    _check_group_overlap(splits, groups_used)
+    splits = _split(cv, X_used, y_used, groups_used)
     labels = np.unique(y_used)
 
     n_jobs = joblib.effective_n_jobs(n_jobs)
@@ -212,16 +200,29 @@ def _check_configurations(configurations):
     return dict(items)
 
 
-def _columns_needed(configurations, X):
-    if not isinstance(X, pd.DataFrame):
-        return []
-    needed: set = set()
-    for estimator in configurations.values():
-        needed.update(required_columns(estimator, X.columns))
-    return [column for column in X.columns if column in needed]
+def _rows_to_use(configurations, X):
+    """Positions of the rows every configuration can use, and the others."""
+    needed = []
+    if isinstance(X, pd.DataFrame):
+        read = set()
+        for estimator in configurations.values():
+            read.update(required_columns(estimator, X.columns))
+        needed = [column for column in X.columns if column in read]
+    excluded = rows_with_missing_cells(X, needed)
+    keep = np.setdiff1d(np.arange(len(X)), excluded["position"].to_numpy())
+    if keep.size == 0:
+        raise ValueError(
+            f"Every row lacks one of the modalities {needed} that the "
+            "configurations read; there is nothing to evaluate."
+        )
+    return keep, excluded
 
 
-def _check_group_overlap(splits, groups):
+def _split(cv, X, y, groups):
+    """Make the folds once, so every configuration gets the same ones."""
+    splits = [
+        (np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y, groups)
+    ]
     for fold, (train, test) in enumerate(splits):
         shared = np.intersect1d(groups[train], groups[test])
         if shared.size:
@@ -231,6 +232,7 @@ def _check_group_overlap(splits, groups):
                 "speaker-independent. Use a group-aware splitter such as "
                 "GroupKFold."
             )
+    return splits
 
 
 def _class_names(labels, target_names):
