@@ -319,7 +319,12 @@ def test_return_X_y_keeps_speakers_reachable(folder):
 def test_pool_mean_equals_load_then_temporal_mean_pool(tmp_path, kind):
     demo = small_demo(30, random_state=3)
     rng = np.random.RandomState(0)
+    # float64, int, a single feature over long sequences, 1-D vectors.
     demo.data["visual"] = [rng.normal(size=(n, 6)) * 100 for n in range(1, 31)]
+    demo.data["counts"] = [rng.randint(-50, 50, size=(n, 3)) for n in range(1, 31)]
+    demo.data["pitch"] = [
+        rng.normal(size=(n, 1)).astype(np.float32) for n in rng.randint(1, 3000, 30)
+    ]
     written = write_feature_set(demo, tmp_path / "set", archive=False)
     source = as_source(written, kind, tmp_path)
 
@@ -337,6 +342,19 @@ def test_pool_mean_equals_load_then_temporal_mean_pool(tmp_path, kind):
     assert pooled.report.pool == "mean"
     assert pooled.report.modalities.loc["visual", "shape"] == "(frames, 6)"
     assert pooled.report.modalities.loc["visual", "max_frames"] == 30
+
+
+@pytest.mark.parametrize("case", ["other_dimension", "nan", "zero_frames"])
+def test_pool_mean_with_bad_rows_skips_the_same_rows(folder, case):
+    BAD_ROWS[case](folder)
+    pooled = load_features(folder, pool="mean", on_error="skip")
+    loaded = load_features(folder, on_error="skip")
+    assert pooled.report.skipped.equals(loaded.report.skipped)
+    assert pooled.data.index.equals(loaded.data.index)
+    np.testing.assert_array_equal(
+        TemporalMeanPool().fit_transform(pooled.data),
+        TemporalMeanPool().fit_transform(loaded.data),
+    )
 
 
 def test_pool_mean_keeps_missing_cells(tmp_path):

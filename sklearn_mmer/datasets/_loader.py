@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ..utils._frames import mean_of_sequences
 from ._layout import (
     CSV_NAME,
     FEATURE_SUFFIX,
@@ -48,6 +51,10 @@ PROBLEMS = {
     "non_finite": "the array holds NaN or infinite values",
     "dimension": "the feature dimension differs from the rest of the modality",
 }
+
+# Frames pooled together with pool="mean": about the cache-sized chunks
+# TemporalMeanPool reduces at once, small next to the pooled matrix.
+_POOL_BATCH_BYTES = 4 * 2**20
 
 _SKIPPED_COLUMNS = ["row", "line", "utterance", "column", "path", "problem", "reason"]
 
@@ -589,6 +596,9 @@ class _Loader:
         cells = np.empty(len(paths), dtype=object)
         dims = np.full(len(paths), -1, dtype=np.intp)
         frames = np.full(len(paths), -1, dtype=np.intp)
+        # Sequences waiting to be pooled: a few megabytes of one dimension,
+        # averaged together to spread the fixed cost of each reduction.
+        batch, batch_bytes = [], 0
         for row, path in enumerate(paths):
             if not path:
                 continue  # a missing modality for this row, kept as None
@@ -605,23 +615,60 @@ class _Loader:
             array = self._read_array(row, column, path, key)
             if array is None:
                 continue
-            cell = _pool_mean(array) if pool == "mean" else array
-            # The pooled mean is non-finite exactly when a frame is.
-            if not _all_finite(cell):
-                self.add(row, column, path, "non_finite", PROBLEMS["non_finite"])
-                continue
-            cells[row] = cell
             dims[row] = array.shape[-1]
             frames[row] = array.shape[0] if array.ndim == 2 else 0
+            if pool is None:
+                self._store(row, column, paths, array, cells, dims)
+            elif array.ndim == 1:
+                self._store(row, column, paths, array.astype(np.float32), cells, dims)
+            else:
+                if batch and batch[0][1].shape[1] != array.shape[1]:
+                    self._pool(batch, column, paths, cells, dims)
+                    batch_bytes = 0
+                batch.append((row, array))
+                batch_bytes += array.nbytes
+                if batch_bytes >= _POOL_BATCH_BYTES:
+                    self._pool(batch, column, paths, cells, dims)
+                    batch_bytes = 0
+        self._pool(batch, column, paths, cells, dims)
         self._check_dims(column, paths, cells, dims)
         self.dims[column], self.frames[column] = dims, frames
         return cells
 
+    def _pool(self, batch, column, paths, cells, dims):
+        """Average a batch of sequences over time, then store the means."""
+        if not batch:
+            return
+        # TemporalMeanPool's own reduction; a mean depends on its own frames
+        # only, so pooling as the files come gives identical floats.
+        lengths = np.fromiter((len(a) for _, a in batch), np.intp, len(batch))
+        means = mean_of_sequences([array for _, array in batch], lengths)
+        for (row, _), mean in zip(batch, means, strict=True):
+            # A mean is non-finite exactly when a frame is.
+            self._store(row, column, paths, mean, cells, dims)
+        batch.clear()
+
+    def _store(self, row, column, paths, cell, cells, dims):
+        if _all_finite(cell):
+            cells[row] = cell
+        else:
+            self.add(row, column, paths[row], "non_finite", PROBLEMS["non_finite"])
+            dims[row] = -1  # out of the dimension count and the report
+
     def _read_array(self, row, column, path, key):
         try:
             array = self.source.read_array(key)
-        # numpy raises many kinds of error for a broken file; all mean the same.
-        except Exception as exc:
+        # What a broken file, a broken header or a broken archive member
+        # raises: each means the same thing here.
+        except (
+            ValueError,
+            OSError,
+            EOFError,
+            SyntaxError,
+            NotImplementedError,
+            zipfile.BadZipFile,
+            zlib.error,
+        ) as exc:
             self.add(
                 row,
                 column,
@@ -738,27 +785,12 @@ class _Loader:
         return np.array(sessions, dtype=object)
 
 
-def _pool_mean(array):
-    if array.ndim == 1:
-        return array.astype(np.float32)
-    # The arithmetic of segment_mean, which TemporalMeanPool uses: a float64
-    # sum over the frames in order, divided by their count, cast to float32;
-    # the tests check that both give identical floats. Summing along axis 0
-    # runs about 20x faster than segment_mean's reduceat on one sequence,
-    # which would cost more than reading the file.
-    total = array.sum(axis=0, dtype=np.float64)
-    total /= np.float64(len(array))
-    return total.astype(np.float32)
-
-
 def _all_finite(array):
     if array.dtype.kind in "biu":
         return True
-    # One pass, no temporary: a float64 sum of finite float32 or float16
-    # values cannot overflow, so it is finite exactly when every value is.
-    if np.isfinite(np.add.reduce(array, axis=None, dtype=np.float64)):
-        return True
-    return array.dtype.itemsize > 4 and bool(np.isfinite(array).all())
+    # NaN propagates through min and max, and an infinity is one of them:
+    # two reductions, no temporary array.
+    return bool(np.isfinite(array.min()) and np.isfinite(array.max()))
 
 
 def _finish_column(cells, pool):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import posixpath
 import zipfile
@@ -56,6 +57,7 @@ class ZipSource:
     def __init__(self, path: Path):
         self.path = path
         self.archive = zipfile.ZipFile(path)
+        self._headers = _HeaderCache()
         names = [n for n in self.archive.namelist() if not n.endswith("/")]
         self._names = set(names)
         # An archive made from a folder wraps everything in that folder.
@@ -81,12 +83,25 @@ class ZipSource:
     def read_array(self, key: str) -> np.ndarray:
         """Read a ``.npy`` member into a new (writeable) array.
 
-        One read of the whole member (zipfile checks its CRC), then the
-        array is copied out of the bytes once: fewer small reads through
-        zipfile than ``np.load`` on the open member, which matters at
-        thousands of files.
+        One read of the whole member (zipfile checks its CRC), then one copy
+        out of the bytes: fewer small reads through zipfile than ``np.load``
+        on the open member, which adds up over thousands of files.
         """
-        return _array_from_bytes(self.archive.read(key))
+        data = self.archive.read(key)
+        header = self._headers.parse(data)
+        if header is None:  # a format version numpy's public readers skip
+            return npy_format.read_array(io.BytesIO(data), allow_pickle=False)
+        shape, fortran_order, dtype, offset = header
+        count = math.prod(shape)
+        if count * dtype.itemsize > len(data) - offset:
+            raise ValueError(
+                f"the header announces {count * dtype.itemsize} bytes of data "
+                f"for shape {shape}, the file holds {len(data) - offset} "
+                "(truncated?)"
+            )
+        flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+        order = "F" if fortran_order else "C"
+        return flat.reshape(shape, order=order).copy(order="K")
 
     def find_csv(self) -> list[str]:
         """List the CSV files at the top of the archive, ``dataset.csv`` first."""
@@ -122,6 +137,7 @@ class FolderSource:
 
     def __init__(self, path: Path):
         self.path = path
+        self._headers = _HeaderCache()
 
     def resolve(self, csv_path: str) -> str | None:
         """File that a CSV path names, or None."""
@@ -136,9 +152,24 @@ class FolderSource:
         return open(key, "rb")
 
     def read_array(self, key: str) -> np.ndarray:
-        """Read a ``.npy`` file (straight into the array's memory)."""
+        """Read a ``.npy`` file, its data straight into the array's memory."""
         with open(key, "rb") as handle:
-            return npy_format.read_array(handle, allow_pickle=False)
+            block = handle.read(_HEADER_PREFIX)
+            block += handle.read(_header_end(block) - len(block))
+            header = self._headers.parse(block)
+            if header is None:  # a format version numpy's public readers skip
+                handle.seek(0)
+                return npy_format.read_array(handle, allow_pickle=False)
+            shape, fortran_order, dtype, offset = header
+            count = math.prod(shape)
+            stored = os.fstat(handle.fileno()).st_size - offset
+            if count * dtype.itemsize > stored:
+                raise ValueError(
+                    f"the header announces {count * dtype.itemsize} bytes of "
+                    f"data for shape {shape}, the file holds {stored} (truncated?)"
+                )
+            flat = np.fromfile(handle, dtype=dtype, count=count)
+        return flat.reshape(shape, order="F" if fortran_order else "C")
 
     def find_csv(self) -> list[str]:
         """List the CSV files in the folder, ``dataset.csv`` first."""
@@ -157,26 +188,49 @@ class FolderSource:
         """Nothing to close."""
 
 
-def _array_from_bytes(data):
-    handle = io.BytesIO(data)  # shares the bytes, no copy
-    version = npy_format.read_magic(handle)
-    read_header = (
-        npy_format.read_array_header_1_0
-        if version == (1, 0)
-        else npy_format.read_array_header_2_0
-    )
-    shape, fortran_order, dtype = read_header(handle)
-    if dtype.hasobject:
-        raise ValueError("Object arrays cannot be loaded when allow_pickle=False")
-    count = int(np.prod(shape, dtype=np.int64))
-    offset = handle.tell()
-    if count * dtype.itemsize > len(data) - offset:
-        raise ValueError(
-            f"the header announces {count * dtype.itemsize} bytes of data for "
-            f"shape {shape}, the file holds {len(data) - offset} (truncated?)"
-        )
-    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
-    return flat.reshape(shape, order="F" if fortran_order else "C").copy(order="K")
+# Magic string, version, and the header's length (2 bytes in version 1.0,
+# 4 in later versions): enough to know where the header ends.
+_HEADER_PREFIX = 12
+
+
+def _header_end(block):
+    """Offset of an ``.npy`` file's data, from its first bytes."""
+    if block[:6] != npy_format.MAGIC_PREFIX or len(block) < 10:
+        raise ValueError("not a .npy file (no NumPy magic string)")
+    width = 2 if block[6] == 1 else 4
+    return 8 + width + int.from_bytes(block[8 : 8 + width], "little")
+
+
+class _HeaderCache:
+    """Parse ``.npy`` headers with NumPy's own reader, each distinct one once.
+
+    Feature files of one modality share a dtype and a dimension and have few
+    distinct frame counts, so most headers repeat byte for byte; parsing one
+    (a ``literal_eval``) costs about as much as reading a small file.
+    """
+
+    def __init__(self):
+        self._known = {}
+
+    def parse(self, data):
+        """``(shape, fortran_order, dtype, data_offset)``, or None (fall back)."""
+        end = _header_end(data[:_HEADER_PREFIX])
+        block = bytes(data[:end])
+        if block in self._known:
+            return self._known[block]
+        handle = io.BytesIO(block)
+        version = npy_format.read_magic(handle)
+        if version == (1, 0):
+            shape, fortran_order, dtype = npy_format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = npy_format.read_array_header_2_0(handle)
+        else:
+            return None
+        if dtype.hasobject:
+            raise ValueError("Object arrays cannot be loaded when allow_pickle=False")
+        header = (shape, fortran_order, dtype, end)
+        self._known[block] = header
+        return header
 
 
 def _pick_csv(names):
