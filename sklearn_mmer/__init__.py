@@ -7,13 +7,21 @@ ordinary scikit-learn tools.
 """
 
 from ._version import __version__
-from .datasets import make_emotion_dataset
+from .datasets import load_features, make_emotion_dataset, write_feature_set
+from .evaluation import (
+    ComparisonResult,
+    evaluate_configurations,
+    make_configurations,
+)
 from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
 from .neural_network import TorchMLPClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool
+from .report import format_summary, write_report
 
 __all__ = [
     # data
+    "load_features",
+    "write_feature_set",
     "make_emotion_dataset",
     # transformers
     "ModalitySelector",
@@ -25,5 +33,12 @@ __all__ = [
     "make_early_fusion",
     "make_late_fusion",
     "request_groups",
+    # evaluation
+    "make_configurations",
+    "evaluate_configurations",
+    "ComparisonResult",
+    # report
+    "format_summary",
+    "write_report",
     "__version__",
 ]

@@ -12,11 +12,26 @@ from ._layout import IEMOCAP_DIMS, IEMOCAP_LABELS
 
 # Class shares, roughly those of IEMOCAP's four-class subset.
 _CLASS_SHARES = (0.19, 0.21, 0.24, 0.36)
-# How strongly each modality carries the class: text most, face least.
-_CLASS_SIGNAL = {"visual": 0.35, "acoustic": 0.7, "lexical": 1.0}
 # Frame counts per utterance (inclusive ranges); None marks a 1-D vector.
 _FRAMES = {"visual": (10, 60), "acoustic": (3, 20), "lexical": None}
-_LATENT_DIM = 16
+
+# The generative model lives in a small latent "emotion space"; the settings
+# below were calibrated against the reference study (see the user guide).
+_LATENT_DIM = 8
+# The class centres are the corners of a regular simplex with this edge
+# length: every pair of classes equally far apart, so that how hard the task
+# is does not hang on a random draw of centres.
+_CLASS_DISTANCE = 2.8
+# Spread of each utterance around its class centre, shared by every modality:
+# an ambiguous utterance is ambiguous to all of them, which is why fusing
+# modalities helps little over the best one (early fusion ~ text).
+_UTTERANCE_NOISE = 1.0
+# Noise each modality adds in the emotion space on top of the shared spread:
+# this, not the feature dimension, sets how much a modality can tell. Text
+# tells most, the face least.
+_MODALITY_NOISE = {"lexical": 0.35, "acoustic": 0.9, "visual": 2.2}
+# Per-frame noise in feature space; frame averaging shrinks it.
+_FRAME_NOISE = 1.0
 
 
 def make_emotion_dataset(
@@ -24,6 +39,7 @@ def make_emotion_dataset(
     *,
     n_speakers: int = 10,
     dims: Mapping[str, int] | None = None,
+    n_frames: Mapping[str, tuple[int, int]] | None = None,
     speaker_effect: float = 0.8,
     missing_rate: float = 0.0,
     random_state: int | np.random.RandomState | None = None,
@@ -48,6 +64,9 @@ def make_emotion_dataset(
         face embeddings per frame), acoustic 128 (VGGish per frame) and
         lexical 768 (one BERT vector per utterance). Give smaller values for
         quick experiments and tests.
+    n_frames : dict of str to (int, int), default=None
+        Inclusive range of frame counts per utterance for the frame
+        modalities. Defaults to visual ``(10, 60)`` and acoustic ``(3, 20)``.
     speaker_effect : float, default=0.8
         Size of the per-speaker offsets relative to the class signal.
     missing_rate : float in [0, 1), default=0.0
@@ -65,6 +84,23 @@ def make_emotion_dataset(
         ``target`` holds the labels 0..3, ``target_names`` their names
         (anger, sadness, happiness, neutral), ``groups`` the speaker of each
         row, ``sessions`` its session, ``DESCR`` a description.
+
+    See Also
+    --------
+    load_features : Load a feature set from disk into the same Bunch.
+    write_feature_set : Write the Bunch in the on-disk layout.
+
+    Notes
+    -----
+    The classes live in a small latent emotion space. Each utterance sits
+    at its class centre plus a spread that all modalities share (an
+    ambiguous utterance is ambiguous to all of them), shifted by its
+    speaker's style. Each modality sees that point through its own noise,
+    least for the lexical vector and most for the visual frames, and
+    through its own random projection into its feature dimension, with a
+    speaker signature and per-frame noise on top. Because the noise that
+    limits a modality lives in the latent space, the modalities keep their
+    order whatever ``dims`` is: small dimensions behave like the full ones.
 
     Examples
     --------
@@ -92,6 +128,7 @@ def make_emotion_dataset(
             f"dims has unknown modalities {unknown}; expected some of "
             f"{list(IEMOCAP_DIMS)}."
         )
+    frames = _check_frames(n_frames)
     rng = check_random_state(random_state)
 
     target = rng.choice(len(IEMOCAP_LABELS), size=n_samples, p=_CLASS_SHARES)
@@ -101,57 +138,99 @@ def make_emotion_dataset(
     sessions = np.array([f"Session{s // 2 + 1}" for s in speaker_of_row], dtype=object)
     index = pd.Index(_utterance_ids(groups), name="utterance")
 
-    # A shared low-dimensional emotion space, seen by each modality through
-    # its own random projection: modalities agree on the class, not on noise.
-    class_centres = rng.normal(size=(len(IEMOCAP_LABELS), _LATENT_DIM))
-    utterance_latent = class_centres[target] + rng.normal(size=(n_samples, _LATENT_DIM))
-    columns = {
-        modality: _modality_column(
-            modality,
+    class_centres = _simplex(len(IEMOCAP_LABELS), _LATENT_DIM, _CLASS_DISTANCE)
+    # A speaker's style moves all their utterances, in every modality, by
+    # the same amount in the emotion space: unseen speakers are harder.
+    speaker_style = speaker_effect * rng.normal(size=(n_speakers, _LATENT_DIM))
+    utterance_latent = (
+        class_centres[target]
+        + _UTTERANCE_NOISE * rng.normal(size=(n_samples, _LATENT_DIM))
+        + speaker_style[speaker_of_row]
+    )
+    # Frame noise is the bulk of the draws: a float32 Generator, seeded from
+    # ``rng`` so that ``random_state`` still fixes everything.
+    noise_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+    columns = {}
+    for modality, dim in dims.items():
+        view = utterance_latent + _MODALITY_NOISE[modality] * rng.normal(
+            size=utterance_latent.shape
+        )
+        columns[modality] = _modality_column(
+            view,
             dim,
-            utterance_latent,
+            frames[modality],
             speaker_of_row,
             n_speakers,
             speaker_effect,
             missing_rate,
             rng,
+            noise_rng,
         )
-        for modality, dim in dims.items()
-    }
     return Bunch(
         data=pd.DataFrame(columns, index=index),
         target=target,
         target_names=np.array(IEMOCAP_LABELS, dtype=object),
         groups=groups,
         sessions=sessions,
-        DESCR=_describe(n_samples, n_speakers, dims, missing_rate),
+        DESCR=_describe(n_samples, n_speakers, dims, frames, missing_rate),
     )
 
 
+def _simplex(n_corners, dim, distance):
+    corners = np.eye(n_corners, dim) * (distance / np.sqrt(2))
+    return corners - corners.mean(axis=0)
+
+
+def _check_frames(n_frames):
+    frames = dict(_FRAMES)
+    for modality, bounds in (n_frames or {}).items():
+        if frames.get(modality) is None:
+            raise ValueError(
+                f"n_frames names {modality!r}, which is not a frame modality; "
+                f"expected some of {[m for m, f in _FRAMES.items() if f]}."
+            )
+        low, high = bounds
+        if not 1 <= low <= high:
+            raise ValueError(
+                f"n_frames[{modality!r}] must be (low, high) with 1 <= low <= "
+                f"high; got {bounds!r}."
+            )
+        frames[modality] = (int(low), int(high))
+    return frames
+
+
 def _modality_column(
-    modality,
+    view,
     dim,
-    latent,
+    frame_range,
     speaker_of_row,
     n_speakers,
     speaker_effect,
     missing_rate,
     rng,
+    noise_rng,
 ):
-    projection = rng.normal(size=(_LATENT_DIM, dim)) / np.sqrt(_LATENT_DIM)
-    offsets = speaker_effect * rng.normal(size=(n_speakers, dim))
-    centres = _CLASS_SIGNAL[modality] * latent @ projection + offsets[speaker_of_row]
-    frame_range = _FRAMES[modality]
-    cells = np.empty(len(latent), dtype=object)
-    for row, centre in enumerate(centres):
-        if frame_range is None:
-            cell = centre + rng.normal(size=dim)
-        else:
-            n_frames = rng.randint(frame_range[0], frame_range[1] + 1)
-            cell = centre + 2.0 * rng.normal(size=(n_frames, dim))
-        cells[row] = cell.astype(np.float32)
-    if frame_range is not None and missing_rate > 0:
-        cells[rng.uniform(size=len(cells)) < missing_rate] = None
+    n_samples, latent_dim = view.shape
+    # Unit signal variance per feature, whatever the dimension.
+    projection = rng.normal(size=(latent_dim, dim)) / np.sqrt(latent_dim)
+    # A speaker signature outside the emotion space: a model can learn to
+    # recognise the speakers it has seen, which flatters speaker-dependent CV.
+    signature = speaker_effect * rng.normal(size=(n_speakers, dim))
+    centres = (view @ projection + signature[speaker_of_row]).astype(np.float32)
+    cells = np.empty(n_samples, dtype=object)
+    if frame_range is None:
+        noise = noise_rng.standard_normal((n_samples, dim), dtype=np.float32)
+        vectors = centres + _FRAME_NOISE * noise
+        cells[:] = list(vectors)
+    else:
+        lengths = rng.randint(frame_range[0], frame_range[1] + 1, size=n_samples)
+        for row, (centre, length) in enumerate(zip(centres, lengths, strict=True)):
+            noise = noise_rng.standard_normal((length, dim), dtype=np.float32)
+            noise *= _FRAME_NOISE
+            noise += centre
+            cells[row] = noise
+        if missing_rate > 0:
+            cells[rng.uniform(size=n_samples) < missing_rate] = None
     return cells
 
 
@@ -168,9 +247,9 @@ def _utterance_ids(groups):
     return ids
 
 
-def _describe(n_samples, n_speakers, dims, missing_rate):
+def _describe(n_samples, n_speakers, dims, frames, missing_rate):
     shapes = ", ".join(
-        f"{m} {'(frames, ' + str(d) + ')' if _FRAMES[m] else '(' + str(d) + ',)'}"
+        f"{m} {'(frames, ' + str(d) + ')' if frames[m] else '(' + str(d) + ',)'}"
         for m, d in dims.items()
     )
     return (

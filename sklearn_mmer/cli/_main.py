@@ -1,0 +1,94 @@
+"""Entry point of ``sklearn-mmer`` and ``python -m sklearn_mmer``."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+import zipfile
+from collections.abc import Sequence
+
+import torch
+
+from ._output import Console
+from ._parser import UsageError, build_parser
+from ._run import run
+from ._search import search
+
+# Bad input shows up as one of these; anything else is a bug, and its
+# traceback is what a bug report needs.
+INPUT_ERRORS = (ValueError, OSError, zipfile.BadZipFile)
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``sklearn-mmer`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        The arguments after the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    status : int
+        0 on success; 2 for bad arguments or bad data, after a one-paragraph
+        message on stderr that names the problem; 130 when interrupted.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.cli import main
+    >>> main(["run", "--folds", "1"])  # doctest: +SKIP
+    2
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        usage = exc.parser.format_usage().rstrip()
+        print(
+            f"{usage}\n{exc.parser.prog}: error: {exc}\n"
+            f"Run '{exc.parser.prog} --help' for the options.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help and --version print, then exit 0
+        return int(exc.code or 0)
+
+    command = shlex.join(["sklearn-mmer", *argv])
+    console = Console(quiet=args.quiet, command=command)
+    handler = {"run": run, "search": search}[args.command]
+    # The command says itself what the loader left out, in its own terms.
+    logger = logging.getLogger("sklearn_mmer")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        return handler(args, console)
+    except INPUT_ERRORS as exc:
+        console.error(f"sklearn-mmer {args.command}: error: {_explain(exc)}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        console.error(f"sklearn-mmer {args.command}: interrupted.")
+        return EXIT_INTERRUPTED
+    finally:
+        # main() may be called from Python; leave torch and logging as they were.
+        torch.set_num_threads(threads)
+        logger.setLevel(level)
+
+
+def _explain(exc: BaseException) -> str:
+    """Join the error's message and notes in one paragraph, with a hint if any."""
+    message = str(exc) or type(exc).__name__
+    if getattr(exc, "problem", None) is not None:
+        # A row the loader could not read (FeatureSetError): its advice is
+        # for Python callers; say it as this command's option.
+        python_advice = "on_error='skip'"
+        if python_advice in message:
+            message = message.replace(python_advice, "--on-error skip")
+        else:
+            message += " Use --on-error skip to leave such rows out and list them."
+    parts = [message, *getattr(exc, "__notes__", ())]
+    return " ".join(" ".join(part.split()) for part in parts)

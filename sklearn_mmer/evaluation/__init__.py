@@ -1,0 +1,12 @@
+"""Compare configurations speaker-independently on the same rows and folds."""
+
+from ._compare import evaluate_configurations
+from ._configurations import make_configurations
+from ._result import METRICS, ComparisonResult
+
+__all__ = [
+    "ComparisonResult",
+    "METRICS",
+    "evaluate_configurations",
+    "make_configurations",
+]

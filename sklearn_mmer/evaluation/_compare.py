@@ -1,0 +1,455 @@
+"""Score several configurations on the same rows and the same folds."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
+from numbers import Integral
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+import torch
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import (
+    balanced_accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
+from sklearn.model_selection import GroupKFold
+from sklearn.utils import _safe_indexing
+from sklearn.utils.metadata_routing import get_routing_for_object
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+from tqdm.auto import tqdm
+
+from ..neural_network import TorchMLPClassifier
+from ..utils import resolve_device
+from ._inspect import required_columns, torch_classifiers
+from ._result import ComparisonResult, summarise
+from ._rows import rows_with_missing_cells
+
+
+def evaluate_configurations(
+    configurations: Mapping[str, object] | Sequence[tuple[str, object]],
+    X,
+    y,
+    *,
+    groups,
+    cv=5,
+    target_names: Sequence[str] | None = None,
+    n_jobs: int | None = None,
+    progress: bool = False,
+    return_estimators: bool = False,
+) -> ComparisonResult:
+    """Cross-validate several configurations on the same rows and folds.
+
+    Every configuration is cloned and fitted on the training part of each
+    fold and scored on its test part; all of them see the same rows and the
+    same folds, so their scores compare. Rows that lack a modality some
+    configuration reads (a missing cell) are left out of *all* of them and
+    listed in ``excluded``, never dropped in silence.
+
+    The evaluation is speaker-independent: the folds are checked to share no
+    group between their training and test parts, and ``groups`` reach the
+    ``fit`` of every :class:`~sklearn_mmer.TorchMLPClassifier` through
+    metadata routing, so that with ``early_stopping=True`` the validation
+    split is carved from the training part and shares no speaker with it.
+    The test part plays no role in training or model selection.
+
+    Parameters
+    ----------
+    configurations : dict of str to estimator, or list of (str, estimator)
+        The classifiers to compare, by name, e.g. from
+        :func:`make_configurations`. They are cloned, never fitted in place.
+    X : DataFrame of shape (n_samples, n_modalities)
+        The multimodal table (or any input the configurations accept).
+    y : array-like of shape (n_samples,)
+        Class labels.
+    groups : array-like of shape (n_samples,)
+        Speaker (or session) of each row; folds never split a group. For a
+        deliberately speaker-dependent evaluation pass
+        ``np.arange(n_samples)``.
+    cv : int or cross-validation splitter, default=5
+        An int is the number of :class:`~sklearn.model_selection.GroupKFold`
+        folds. A splitter gets ``groups`` in ``split``; a fold that puts a
+        group on both sides raises an error.
+    target_names : sequence of str, default=None
+        Display names of integer classes ``0, 1, ...``, e.g. a loader's
+        ``target_names``. Other labels are shown as they are.
+    n_jobs : int, default=None
+        Number of (configuration, fold) fits to run in parallel with joblib;
+        ``None`` means 1 and ``-1`` all cores. Each parallel worker limits
+        torch to ``cores // n_jobs`` threads so the cores are not
+        oversubscribed.
+    progress : bool, default=False
+        Show a progress bar (tqdm, on stderr) over configurations and folds.
+    return_estimators : bool, default=False
+        Keep the fitted estimator of every fold in ``estimators``.
+
+    Returns
+    -------
+    result : ComparisonResult
+        ``summary`` (ranked mean and std over folds), ``per_fold``,
+        ``per_class``, ``confusion_matrices``, ``predictions``, ``folds`` and
+        ``excluded`` tables.
+
+    Raises
+    ------
+    ValueError
+        If a fold shares a group between training and test, no rows are
+        left after leaving out those with missing modalities, or a fit fails
+        on bad data (the message then names the configuration and fold).
+
+    See Also
+    --------
+    make_configurations : The standard unimodal, early and late configurations.
+    sklearn_mmer.report.write_report : Tables, figures and JSON of a result.
+    sklearn.model_selection.cross_validate : The same for one estimator.
+
+    Examples
+    --------
+    >>> from sklearn_mmer import (evaluate_configurations, make_configurations,
+    ...                           make_emotion_dataset)
+    >>> data = make_emotion_dataset(
+    ...     n_samples=120, dims={"visual": 16, "acoustic": 8, "lexical": 12},
+    ...     random_state=0)
+    >>> configurations = make_configurations(
+    ...     ["acoustic", "lexical"], max_iter=5, random_state=0)
+    >>> list(configurations)
+    ['acoustic', 'lexical', 'early', 'late']
+    >>> result = evaluate_configurations(configurations, data.data, data.target,
+    ...                                  groups=data.groups, cv=3)
+    >>> result.summary.columns[:4].tolist()
+    ['rank', 'n_folds', 'f1_micro_mean', 'f1_micro_std']
+    >>> result.per_fold.shape
+    (12, 12)
+    """
+    configurations = _check_configurations(configurations)
+    y = column_or_1d(y, warn=True)
+    groups = column_or_1d(groups)
+    check_consistent_length(X, y, groups)
+
+    keep, excluded = _rows_to_use(configurations, X)
+    X_used = _safe_indexing(X, keep)
+    y_used, groups_used = y[keep], groups[keep]
+    row_labels = X.index[keep] if isinstance(X, pd.DataFrame) else pd.Index(keep)
+    cv = GroupKFold(n_splits=cv) if isinstance(cv, Integral) else cv
+    splits = _split(cv, X_used, y_used, groups_used)
+    labels = np.unique(y_used)
+
+    n_jobs = joblib.effective_n_jobs(n_jobs)
+    # Each worker's torch gets its share of the cores; one job keeps torch's own.
+    n_threads = max(1, joblib.cpu_count() // n_jobs) if n_jobs > 1 else None
+    tasks = [
+        (name, fold, estimator, train, test)
+        for name, estimator in configurations.items()
+        for fold, (train, test) in enumerate(splits)
+    ]
+    outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_fit_and_score)(
+            estimator,
+            (X_used, y_used, groups_used),
+            (train, test),
+            labels,
+            name=name,
+            fold=fold,
+            n_threads=n_threads,
+            return_estimator=return_estimators,
+        )
+        for name, fold, estimator, train, test in tasks
+    )
+    outcomes = list(_with_progress(outcomes, tasks, progress))
+    return _collect(
+        outcomes,
+        configurations=configurations,
+        splits=splits,
+        cv=cv,
+        labels=labels,
+        class_names=_class_names(labels, target_names),
+        groups=groups_used,
+        row_labels=row_labels,
+        y=y_used,
+        excluded=excluded,
+        return_estimators=return_estimators,
+    )
+
+
+def _check_configurations(configurations):
+    items = (
+        list(configurations.items())
+        if isinstance(configurations, Mapping)
+        else list(configurations)
+    )
+    if not items:
+        raise ValueError("No configurations to evaluate; give at least one.")
+    names = [name for name, _ in items]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ValueError(f"Configuration names used more than once: {duplicated}.")
+    for name, estimator in items:
+        if not is_classifier(estimator):
+            raise TypeError(
+                f"Configuration {name!r} is not a classifier: {estimator!r}."
+            )
+    return dict(items)
+
+
+def _rows_to_use(configurations, X):
+    """Positions of the rows every configuration can use, and the others."""
+    needed = []
+    if isinstance(X, pd.DataFrame):
+        read = set()
+        for estimator in configurations.values():
+            read.update(required_columns(estimator, X.columns))
+        needed = [column for column in X.columns if column in read]
+    excluded = rows_with_missing_cells(X, needed)
+    keep = np.setdiff1d(np.arange(len(X)), excluded["position"].to_numpy())
+    if keep.size == 0:
+        raise ValueError(
+            f"Every row lacks one of the modalities {needed} that the "
+            "configurations read; there is nothing to evaluate."
+        )
+    return keep, excluded
+
+
+def _split(cv, X, y, groups):
+    """Make the folds once, so every configuration gets the same ones."""
+    splits = [
+        (np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y, groups)
+    ]
+    for fold, (train, test) in enumerate(splits):
+        shared = np.intersect1d(groups[train], groups[test])
+        if shared.size:
+            raise ValueError(
+                f"Fold {fold} has the group(s) {shared[:5].tolist()} in both its "
+                "training and its test part, so its scores would not be "
+                "speaker-independent. Use a group-aware splitter such as "
+                "GroupKFold."
+            )
+    return splits
+
+
+def _class_names(labels, target_names):
+    if target_names is None:
+        return [str(label) for label in labels]
+    target_names = list(target_names)
+    integral = all(
+        isinstance(label, Integral) and 0 <= label < len(target_names)
+        for label in labels.tolist()
+    )
+    if not integral:
+        return [str(label) for label in labels]
+    return [str(target_names[label]) for label in labels.tolist()]
+
+
+def _with_progress(outcomes, tasks, show):
+    bar = tqdm(total=len(tasks), disable=not show, unit="fit", leave=False)
+    with bar:
+        for outcome in outcomes:
+            bar.set_postfix_str(f"{outcome['configuration']} fold {outcome['fold']}")
+            bar.update()
+            yield outcome
+
+
+@contextmanager
+def _torch_threads(n_threads):
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _fit_and_score(
+    estimator,
+    data,
+    split,
+    labels,
+    *,
+    name,
+    fold,
+    n_threads,
+    return_estimator,
+):
+    """Fit a clone on one fold's training part and score its test part."""
+    (X, y, groups), (train, test) = data, split
+    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+    try:
+        with (
+            _torch_threads(n_threads),
+            sklearn.config_context(enable_metadata_routing=True),
+            warnings.catch_warnings(),
+        ):
+            # Non-convergence is recorded per fold instead of warned 25 times.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            _warm_up(estimator)
+            fitted = _route_groups(clone(estimator))
+            fit_params = (
+                {"groups": groups[train]}
+                if get_routing_for_object(fitted).consumes("fit", ["groups"])
+                else {}
+            )
+            start = time.perf_counter()
+            fitted.fit(X_train, y[train], **fit_params)
+            fit_time = time.perf_counter() - start
+            start = time.perf_counter()
+            y_pred = fitted.predict(X_test)
+            score_time = time.perf_counter() - start
+    except Exception as exc:
+        exc.add_note(f"(while fitting configuration {name!r} on fold {fold})")
+        raise
+    return {
+        "configuration": name,
+        "fold": fold,
+        "y_pred": np.asarray(y_pred),
+        "fit_time": fit_time,
+        "score_time": score_time,
+        **_training_record(fitted),
+        "estimator": fitted if return_estimator else None,
+    }
+
+
+# Devices this process has already trained on; see _warm_up.
+_WARM_DEVICES: set = set()
+
+
+def _warm_up(estimator):
+    """Pay torch's one-off costs before the clock starts, once per process.
+
+    The first fit in a process imports optimizer machinery (about a second)
+    and, on a GPU, initialises CUDA; timed inside the first configuration's
+    first fold, it would make that configuration look slow.
+    """
+    for device in {resolve_device(c.device) for c in torch_classifiers(estimator)}:
+        if device in _WARM_DEVICES:
+            continue
+        X = np.zeros((4, 1), dtype=np.float32)
+        TorchMLPClassifier(1, max_iter=1, device=device, random_state=0).fit(
+            X, [0, 1, 0, 1]
+        )
+        _WARM_DEVICES.add(device)
+
+
+def _route_groups(estimator):
+    """Ask every torch classifier inside for ``groups`` (routing must be on)."""
+    for classifier in torch_classifiers(estimator):
+        classifier.set_fit_request(groups=True)
+    return estimator
+
+
+def _training_record(fitted):
+    classifiers = torch_classifiers(fitted)
+    fitted_classifiers = [c for c in classifiers if hasattr(c, "n_iter_")]
+    if not fitted_classifiers:
+        return {"n_iter": np.nan, "converged": True, "device": ""}
+    return {
+        "n_iter": max(c.n_iter_ for c in fitted_classifiers),
+        "converged": all(c.n_iter_ < c.max_iter for c in fitted_classifiers),
+        "device": ",".join(sorted({c.device_ for c in fitted_classifiers})),
+    }
+
+
+def _collect(outcomes, **context):
+    with warnings.catch_warnings():
+        # A fold whose model predicts a class absent from its test part is
+        # scored as sklearn scores it; the warning would repeat per fold.
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        return _tabulate(outcomes, **context)
+
+
+def _tabulate(outcomes, **context):
+    y, labels, splits = context["y"], context["labels"], context["splits"]
+    fold_rows, class_rows, prediction_frames = [], [], []
+    matrices = {name: [None] * len(splits) for name in context["configurations"]}
+    estimators = {name: [None] * len(splits) for name in context["configurations"]}
+    for outcome in outcomes:
+        name, fold = outcome["configuration"], outcome["fold"]
+        train, test = splits[fold]
+        y_true, y_pred = y[test], outcome["y_pred"]
+        fold_rows.append(
+            {
+                "configuration": name,
+                "fold": fold,
+                "f1_micro": f1_score(y_true, y_pred, average="micro"),
+                "f1_macro": f1_score(y_true, y_pred, average="macro"),
+                "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+                "fit_time": outcome["fit_time"],
+                "score_time": outcome["score_time"],
+                "n_train": len(train),
+                "n_test": len(test),
+                "n_iter": outcome["n_iter"],
+                "converged": outcome["converged"],
+                "device": outcome["device"],
+            }
+        )
+        class_rows.extend(_per_class(name, fold, y_true, y_pred, labels, context))
+        matrices[name][fold] = confusion_matrix(y_true, y_pred, labels=labels)
+        estimators[name][fold] = outcome["estimator"]
+        prediction_frames.append(
+            pd.DataFrame(
+                {
+                    "configuration": name,
+                    "fold": fold,
+                    "row": context["row_labels"][test],
+                    "y_true": y_true,
+                    "y_pred": y_pred,
+                }
+            )
+        )
+    per_fold = pd.DataFrame(fold_rows)
+    return ComparisonResult(
+        summary=summarise(per_fold, context["configurations"]),
+        per_fold=per_fold,
+        per_class=pd.DataFrame(class_rows),
+        confusion_matrices={name: np.stack(m) for name, m in matrices.items()},
+        predictions=pd.concat(prediction_frames, ignore_index=True),
+        folds=_folds_table(splits, context["groups"]),
+        excluded=context["excluded"],
+        labels=labels,
+        class_names=context["class_names"],
+        configurations=context["configurations"],
+        splits=splits,
+        cv=context["cv"],
+        estimators=estimators if context["return_estimators"] else None,
+    )
+
+
+def _per_class(name, fold, y_true, y_pred, labels, context):
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=np.nan
+    )
+    return [
+        {
+            "configuration": name,
+            "fold": fold,
+            "class": class_name,
+            "precision": precision[k],
+            "recall": recall[k],
+            "f1": f1[k] if support[k] else np.nan,
+            "support": int(support[k]),
+        }
+        for k, class_name in enumerate(context["class_names"])
+    ]
+
+
+def _folds_table(splits, groups):
+    return pd.DataFrame(
+        {
+            "fold": range(len(splits)),
+            "n_train": [len(train) for train, _ in splits],
+            "n_test": [len(test) for _, test in splits],
+            "test_groups": [
+                sorted(str(g) for g in np.unique(groups[test])) for _, test in splits
+            ],
+        }
+    ).set_index("fold")

@@ -1,0 +1,16 @@
+"""Write a comparison as tables, figures, JSON and one Markdown report."""
+
+from ._environment import environment
+from ._figures import plot_comparison, plot_confusion_matrices, plot_per_class_f1
+from ._tables import format_mean_std, format_summary
+from ._write import write_report
+
+__all__ = [
+    "environment",
+    "format_mean_std",
+    "format_summary",
+    "plot_comparison",
+    "plot_confusion_matrices",
+    "plot_per_class_f1",
+    "write_report",
+]
