@@ -17,7 +17,7 @@ from sklearn_mmer import (
     make_late_fusion,
     make_unimodal,
 )
-from sklearn_mmer.evaluation._inspect import required_columns, torch_classifiers
+from sklearn_mmer.fusion._inspect import required_columns, torch_classifiers
 from sklearn_mmer.preprocessing import TemporalMeanPool
 
 DIMS = {"visual": 16, "acoustic": 8, "lexical": 12}

@@ -16,9 +16,9 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.utils import _safe_indexing
 
 from ..evaluation import METRICS, make_configurations
-from ..evaluation._inspect import required_columns
 from ..evaluation._rows import rows_with_missing_cells
 from ..fusion import request_groups
+from ..fusion._inspect import required_columns
 from ..neural_network import TorchMLPClassifier
 from ..report import environment, format_mean_std
 from ..report._json import estimator_params, jsonable

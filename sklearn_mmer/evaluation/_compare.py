@@ -28,9 +28,10 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 from tqdm.auto import tqdm
 
+from ..fusion import request_groups
+from ..fusion._inspect import required_columns, torch_classifiers
 from ..neural_network import TorchMLPClassifier
 from ..utils import resolve_device
-from ._inspect import required_columns, torch_classifiers
 from ._result import ComparisonResult, summarise
 from ._rows import rows_with_missing_cells
 
@@ -293,7 +294,9 @@ def _fit_and_score(
             # Non-convergence is recorded per fold instead of warned 25 times.
             warnings.simplefilter("ignore", ConvergenceWarning)
             _warm_up(estimator)
-            fitted = _route_groups(clone(estimator))
+            fitted = clone(estimator)
+            if torch_classifiers(fitted):
+                request_groups(fitted)
             fit_params = (
                 {"groups": groups[train]}
                 if get_routing_for_object(fitted).consumes("fit", ["groups"])
@@ -338,13 +341,6 @@ def _warm_up(estimator):
             X, [0, 1, 0, 1]
         )
         _WARM_DEVICES.add(device)
-
-
-def _route_groups(estimator):
-    """Ask every torch classifier inside for ``groups`` (routing must be on)."""
-    for classifier in torch_classifiers(estimator):
-        classifier.set_fit_request(groups=True)
-    return estimator
 
 
 def _training_record(fitted):

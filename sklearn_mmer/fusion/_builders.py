@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..neural_network import TorchMLPClassifier
 from ..preprocessing import ModalitySelector, TemporalMeanPool
+from ._inspect import torch_classifiers
 
 # The reference study trained its fusion models wider and slower.
 EARLY_FUSION_DEFAULTS = {"hidden_layer_sizes": (256, 128), "learning_rate_init": 5e-4}
@@ -210,12 +211,7 @@ def request_groups(estimator):
     >>> sorted(routing.consumes("fit", ["groups"]))
     ['groups']
     """
-    found = [estimator] if isinstance(estimator, TorchMLPClassifier) else []
-    found += [
-        value
-        for value in estimator.get_params(deep=True).values()
-        if isinstance(value, TorchMLPClassifier)
-    ]
+    found = torch_classifiers(estimator)
     if not found:
         raise ValueError(
             f"{type(estimator).__name__} holds no TorchMLPClassifier to route "

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._version import __version__
 from ..evaluation import METRICS, ComparisonResult
-from ..evaluation._inspect import torch_classifiers
+from ..fusion._inspect import torch_classifiers
 from ._environment import environment
 from ._figures import plot_comparison, plot_confusion_matrices, plot_per_class_f1
 from ._json import estimator_params, jsonable
