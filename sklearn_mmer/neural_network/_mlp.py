@@ -356,6 +356,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             callbacks=[("early_stopping", stopper), *(self.callbacks or [])],
             device=self.device_,
             verbose=self.verbose,
+            # PrintLog formats a table every epoch even when nothing is printed.
+            **({} if self.verbose else {"callbacks__print_log": None}),
             predict_nonlinearity=partial(torch.softmax, dim=-1),
         )
 
@@ -409,5 +411,10 @@ def _seeded_torch(seed, device):
     device = torch.device(device)
     devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+        # torch.manual_seed would also queue a seed for every CUDA device,
+        # recording a stack trace each time; seed only what this fit uses.
+        torch.random.default_generator.manual_seed(seed)
+        if devices:
+            with torch.cuda.device(devices[0]):
+                torch.cuda.manual_seed(seed)
         yield
