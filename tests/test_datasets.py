@@ -213,6 +213,19 @@ def test_archive_wrapped_in_a_top_folder(folder, tmp_path):
     assert loaded.report.n_loaded == 24
 
 
+def test_csv_with_a_byte_order_mark(folder):
+    # As spreadsheets save UTF-8 CSV files; it must not stick to the first
+    # column's name (pandas' parser drops it).
+    csv = folder / "dataset.csv"
+    csv.write_bytes(b"\xef\xbb\xbf" + csv.read_bytes())
+    assert load_features(folder).report.n_loaded == 24
+
+
+def test_table_passed_as_the_features_gets_a_hint(folder):
+    with pytest.raises(ValueError, match="pass the features first, the CSV second"):
+        load_features(folder / "dataset.csv")
+
+
 def test_missing_features_path_raises(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere"):
         load_features(tmp_path / "nowhere.zip")
@@ -542,7 +555,7 @@ def test_bad_row_skipped_and_reported(folder, tmp_path, case, kind, caplog):
     assert skipped["reason"].str.contains(reason).all()
     if problem in FILE_PROBLEMS:
         assert skipped["path"].tolist() == [table[column][ROW]]
-    assert f"Left out {len(bad_rows)} rows" in str(loaded.report)
+    assert f"Rows left out: {len(bad_rows)}" in str(loaded.report)
 
     warnings = [r for r in caplog.records if r.name == "sklearn_mmer"]
     assert len(warnings) == 1

@@ -163,7 +163,7 @@ class LoadReport:
                 "  empty in every row, left out: " + ", ".join(self.absent_modalities)
             )
         if self.n_skipped:
-            lines.append(f"Left out {self.n_skipped} rows:")
+            lines.append(f"Rows left out: {self.n_skipped}")
             lines.extend(
                 f"  line {p.line} ({p.utterance!r}), {p.column}"
                 + (f", {p.path}" if p.path else "")

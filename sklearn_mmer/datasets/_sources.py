@@ -22,10 +22,16 @@ def open_source(features) -> ZipSource | FolderSource:
         return FolderSource(path)
     if path.is_file():
         if not zipfile.is_zipfile(path):
+            hint = (
+                " It looks like the table: pass the features first, the CSV "
+                "second, as in load_features('features.zip', 'dataset.csv')."
+                if path.suffix.lower() == ".csv"
+                else ""
+            )
             raise ValueError(
                 f"{str(path)!r} is neither a folder nor a zip archive; pass the "
                 "features archive (e.g. 'features.zip') or the folder that "
-                "holds 'features/'."
+                f"holds 'features/'.{hint}"
             )
         return ZipSource(path)
     raise FileNotFoundError(f"No such archive or folder: {str(path)!r}.")
