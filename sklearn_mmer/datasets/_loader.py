@@ -80,6 +80,26 @@ class FeatureSetError(ValueError):
         The feature path in that cell, or ``""`` for columns that hold none.
     problem : str
         Short name of the problem, e.g. ``"missing_file"`` or ``"non_finite"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sklearn_mmer import load_features, make_emotion_dataset
+    >>> from sklearn_mmer import write_feature_set
+    >>> from sklearn_mmer.datasets import FeatureSetError
+    >>> demo = make_emotion_dataset(
+    ...     n_samples=6, dims={"visual": 4, "acoustic": 3, "lexical": 5},
+    ...     random_state=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     root = write_feature_set(demo, Path(folder) / "set", archive=False)
+    ...     (root / "features" / "lexical_features" / "Session1" /
+    ...      f"{demo.data.index[0]}.npy").unlink()
+    ...     try:
+    ...         load_features(root)
+    ...     except FeatureSetError as error:
+    ...         print(error.problem, error.line, error.column)
+    missing_file 2 lexical_features
     """
 
     def __init__(self, message, *, row, line, utterance, column, path, problem):
@@ -126,6 +146,28 @@ class LoadReport:
         several problems is listed once per problem.
     pool : str or None
         The ``pool`` option the data was loaded with.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn_mmer import load_features, make_emotion_dataset
+    >>> from sklearn_mmer import write_feature_set
+    >>> demo = make_emotion_dataset(
+    ...     n_samples=6, dims={"visual": 4, "acoustic": 3, "lexical": 5},
+    ...     random_state=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     report = load_features(
+    ...         write_feature_set(demo, f"{folder}/set.zip")).report
+    >>> report.n_loaded, report.n_skipped
+    (6, 0)
+    >>> report.modalities[["cells", "missing", "dim", "shape"]]
+              cells  missing  dim          shape
+    modality
+    visual        6        0    4  (frames, 4)
+    acoustic      6        0    3  (frames, 3)
+    lexical       6        0    5           (5,)
+    >>> report.skipped.columns.tolist()
+    ['row', 'line', 'utterance', 'column', 'path', 'problem', 'reason']
     """
 
     source: str
