@@ -124,7 +124,12 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=1336)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--quick", action="store_true", help="100 utterances, 1 round: does it run?"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.n_samples, args.repeats = 100, 1
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
