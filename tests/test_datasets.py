@@ -31,9 +31,9 @@ def small_demo(n_samples=24, missing_rate=0.0, random_state=0):
     )
 
 
-def zip_folder(folder, archive, *, under=""):
+def zip_folder(folder, archive, *, under="", compression=zipfile.ZIP_STORED):
     """Zip a folder's contents, optionally below a top-level folder ``under``."""
-    with zipfile.ZipFile(archive, "w") as zf:
+    with zipfile.ZipFile(archive, "w", compression=compression) as zf:
         for path in sorted(Path(folder).rglob("*")):
             if path.is_file():
                 zf.write(path, under + path.relative_to(folder).as_posix())
@@ -224,6 +224,27 @@ def test_csv_with_a_byte_order_mark(folder):
 def test_table_passed_as_the_features_gets_a_hint(folder):
     with pytest.raises(ValueError, match="pass the features first, the CSV second"):
         load_features(folder / "dataset.csv")
+
+
+def test_compressed_archive_reads_the_same(folder, tmp_path):
+    archive = zip_folder(folder, tmp_path / "set.zip", compression=zipfile.ZIP_DEFLATED)
+    assert_same_cells(load_features(folder).data, load_features(archive).data)
+
+
+def test_corrupt_archive_member_is_a_bad_row(folder, tmp_path):
+    archive = zip_folder(folder, tmp_path / "set.zip")
+    name = read_csv(folder)["lexical_features"][ROW].lstrip("/")
+    with zipfile.ZipFile(archive) as zf:
+        member = zf.getinfo(name)
+    # Flip a byte inside the stored member: zipfile's CRC check catches it.
+    data = bytearray(archive.read_bytes())
+    data[member.header_offset + 30 + len(name.encode()) + 100] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    with pytest.raises(FeatureSetError, match="Bad CRC-32") as info:
+        load_features(archive)
+    assert (info.value.row, info.value.problem) == (ROW, "unreadable")
+    loaded = load_features(archive, on_error="skip")
+    assert loaded.report.skipped["problem"].tolist() == ["unreadable"]
 
 
 def test_missing_features_path_raises(tmp_path):
