@@ -1,5 +1,6 @@
 """Shared fixtures: small multimodal data sets made in the test session."""
 
+import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,3 +32,34 @@ def ragged_frame(rng, n_rows, dim, min_frames=1, max_frames=6, name="frames"):
         for _ in range(n_rows)
     ]
     return pd.DataFrame({name: cells}, index=[f"utt{i}" for i in range(n_rows)])
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path):
+    """A real PNG image, not an empty or truncated file."""
+    assert path.read_bytes()[:8] == PNG_SIGNATURE, path
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
+
+
+def report_files(configurations):
+    """Every file a report on these configurations writes, relative to --out."""
+    return {
+        "report.md",
+        "results.json",
+        "summary.txt",
+        "summary.md",
+        "per_fold.csv",
+        "per_class.csv",
+        "predictions.csv",
+        "excluded.csv",
+        "figures/comparison.png",
+        "figures/per_class_f1.png",
+        *(f"figures/confusion_{name}.png" for name in configurations),
+    }
+
+
+def written_files(out):
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}

@@ -4,14 +4,13 @@ import re
 import subprocess
 import sys
 
-import matplotlib.image
 import pytest
+from conftest import assert_png, report_files, written_files
 
 from sklearn_mmer import __version__
 from sklearn_mmer.cli import main
 from sklearn_mmer.report import format_mean_std
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Small and quick: a few utterances of demo data, three epochs, two folds.
 QUICK = ["--demo-samples", "60", "--max-iter", "3", "--folds", "2"]
 
@@ -35,11 +34,6 @@ def table_rows(stdout):
     return rows
 
 
-def assert_png(path):
-    assert path.read_bytes()[:8] == PNG_SIGNATURE, path
-    assert matplotlib.image.imread(path).ndim == 3
-
-
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
@@ -51,20 +45,8 @@ def test_run_on_demo_data_writes_every_file(demo_run):
     status, out = demo_run
     assert status == 0
     names = ["visual", "acoustic", "lexical", "early", "late"]
-    expected = {
-        "report.md",
-        "results.json",
-        "summary.txt",
-        "summary.md",
-        "per_fold.csv",
-        "per_class.csv",
-        "predictions.csv",
-        "excluded.csv",
-        "figures/comparison.png",
-        "figures/per_class_f1.png",
-        *(f"figures/confusion_{name}.png" for name in names),
-    }
-    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    expected = report_files(names)
+    written = written_files(out)
     assert written == expected
     for path in out.glob("figures/*.png"):
         assert_png(path)

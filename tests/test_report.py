@@ -1,9 +1,9 @@
 import json
 import re
 
-import matplotlib.image
 import numpy as np
 import pytest
+from conftest import assert_png, report_files, written_files
 from matplotlib.figure import Figure
 
 from sklearn_mmer import (
@@ -19,8 +19,6 @@ from sklearn_mmer.report import (
     plot_confusion_matrices,
     plot_per_class_f1,
 )
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -55,28 +53,10 @@ def report(result, tmp_path_factory):
     return out, write_report(result, out, metadata=metadata)
 
 
-def assert_png(path):
-    assert path.read_bytes()[:8] == PNG_SIGNATURE, path
-    image = matplotlib.image.imread(path)
-    assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
-
-
 def test_every_file_is_written(report, result):
     out, paths = report
-    expected = {
-        "report.md",
-        "results.json",
-        "summary.txt",
-        "summary.md",
-        "per_fold.csv",
-        "per_class.csv",
-        "predictions.csv",
-        "excluded.csv",
-        "figures/comparison.png",
-        "figures/per_class_f1.png",
-        *(f"figures/confusion_{name}.png" for name in result.summary.index),
-    }
-    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    expected = report_files(result.summary.index)
+    written = written_files(out)
     assert written == expected
     assert {p.relative_to(out).as_posix() for p in paths.values()} == expected
 
