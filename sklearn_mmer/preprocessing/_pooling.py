@@ -293,6 +293,10 @@ def _check_dim(dims, name, index, expected_dim):
 
 
 def _check_finite(block, name, index):
+    # One float64 sum tells whether anything is NaN or inf (float32 values
+    # cannot overflow it); rows are searched only when something is.
+    if np.isfinite(np.add.reduce(block, axis=None, dtype=np.float64)):
+        return
     finite = np.isfinite(block).all(axis=1)
     if not finite.all():
         position = int(np.flatnonzero(~finite)[0])
