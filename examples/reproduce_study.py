@@ -7,7 +7,7 @@ The reference study compared five models on IEMOCAP's four-class subset under
 
 Its notebook trained each model for a fixed number of epochs and kept the epoch
 that scored best *on the test fold*: model selection on test data, which makes
-every number optimistic (see ``test_fold_epoch_selection.py`` for how much).
+every number optimistic (see ``epoch_selection_on_test_fold.py`` for how much).
 Here each network stops early on a validation split carved from the training
 fold's speakers, and the test fold is scored once.
 
