@@ -3,8 +3,9 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import StackingClassifier
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.pipeline import make_pipeline
 
@@ -17,7 +18,12 @@ from sklearn_mmer import (
     make_late_fusion,
     make_unimodal,
 )
-from sklearn_mmer.fusion._inspect import required_columns, torch_classifiers
+from sklearn_mmer.fusion import request_groups
+from sklearn_mmer.fusion._inspect import (
+    pools_before_reading,
+    required_columns,
+    torch_classifiers,
+)
 from sklearn_mmer.preprocessing import TemporalMeanPool
 
 DIMS = {"visual": 16, "acoustic": 8, "lexical": 12}
@@ -289,3 +295,48 @@ def test_required_columns_follow_the_selections():
     assert required_columns(late, columns) == ["acoustic", "lexical"]
     # Nothing selected by name: every column counts.
     assert required_columns(DummyClassifier(), columns) == columns
+
+
+def test_pooling_up_front_changes_no_prediction(data, result):
+    """The engine pools frames once before the folds; refitting every fold on
+    the raw frames must give the very same predictions."""
+    X, y, groups = data.data, data.target, data.groups
+    complete = X.notna().all(axis=1).to_numpy()
+    X, y, groups = X[complete], y[complete], groups[complete]
+    for name, estimator in result.configurations.items():
+        for fold, (train, test) in enumerate(result.splits):
+            with sklearn.config_context(enable_metadata_routing=True):
+                model = request_groups(clone(estimator))
+                model.fit(X.iloc[train], y[train], groups=groups[train])
+            predictions = result.predictions
+            chosen = (predictions["configuration"] == name) & (
+                predictions["fold"] == fold
+            )
+            expected = predictions.loc[chosen, "y_pred"].to_numpy()
+            np.testing.assert_array_equal(model.predict(X.iloc[test]), expected)
+
+
+class _ReadsFrames(ClassifierMixin, BaseEstimator):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("estimator", "expected"),
+    [
+        (make_unimodal("visual"), True),
+        (make_early_fusion(MODALITIES), True),
+        (make_late_fusion(MODALITIES), True),
+        (TemporalMeanPool(), True),
+        (make_pipeline(_ReadsFrames()), False),
+        (_ReadsFrames(), False),
+        (
+            StackingClassifier(
+                [("v", make_unimodal("visual"))], passthrough=True, cv=2
+            ),
+            False,
+        ),
+        (StackingClassifier([("v", make_unimodal("visual"))], cv=2), True),
+    ],
+)
+def test_pooling_up_front_only_where_every_path_pools(estimator, expected):
+    assert pools_before_reading(estimator) is expected

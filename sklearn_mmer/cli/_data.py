@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.utils import Bunch
 
 from ..datasets import load_features, make_emotion_dataset
 from ..evaluation._configurations import FUSION_NAMES
-from ..preprocessing import TemporalMeanPool
+from ..preprocessing import pool_table
 from ..utils._frames import is_missing_cell
 
 # The demo data stays the same whatever --seed says: the seed is the models'.
@@ -54,23 +53,6 @@ def load_data(args, wanted=None) -> Bunch:
     )
     data.source = str(path)
     return data
-
-
-def pool_table(X: pd.DataFrame) -> pd.DataFrame:
-    """Replace each frame sequence by its mean; keep vectors and missing cells."""
-    pooled = {}
-    for column in X.columns:
-        cells = X[column].to_numpy()
-        present = np.array([not is_missing_cell(cell) for cell in cells])
-        column_out = np.full(len(cells), None, dtype=object)
-        if present.any():
-            block = TemporalMeanPool().fit_transform(
-                pd.DataFrame({column: cells[present]}, index=X.index[present])
-            )
-            for position, row in zip(np.flatnonzero(present), block, strict=True):
-                column_out[position] = row
-        pooled[column] = column_out
-    return pd.DataFrame(pooled, index=X.index)
 
 
 def grouping(data, group_by: str, n_folds: int) -> np.ndarray:

@@ -29,8 +29,13 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 from tqdm.auto import tqdm
 
 from ..fusion import request_groups
-from ..fusion._inspect import required_columns, torch_classifiers
+from ..fusion._inspect import (
+    pools_before_reading,
+    required_columns,
+    torch_classifiers,
+)
 from ..neural_network import TorchMLPClassifier
+from ..preprocessing import pool_table
 from ..utils import resolve_device
 from ._result import ComparisonResult, summarise
 from ._rows import rows_with_missing_cells
@@ -136,8 +141,14 @@ def evaluate_configurations(
     groups = column_or_1d(groups)
     check_consistent_length(X, y, groups)
 
-    keep, excluded = _rows_to_use(configurations, X)
+    keep, excluded, needed = _rows_to_use(configurations, X)
     X_used = _safe_indexing(X, keep)
+    if isinstance(X, pd.DataFrame) and all(
+        map(pools_before_reading, configurations.values())
+    ):
+        # Exact (a row's mean depends on that row alone), and it spares every
+        # fold and configuration the pooling, and parallel workers the frames.
+        X_used = pool_table(X_used, needed)
     y_used, groups_used = y[keep], groups[keep]
     row_labels = X.index[keep] if isinstance(X, pd.DataFrame) else pd.Index(keep)
     cv = GroupKFold(n_splits=cv) if isinstance(cv, Integral) else cv
@@ -202,7 +213,7 @@ def _check_configurations(configurations):
 
 
 def _rows_to_use(configurations, X):
-    """Positions of the rows every configuration can use, and the others."""
+    """Rows every configuration can use, the rows left out, the columns read."""
     needed = []
     if isinstance(X, pd.DataFrame):
         read = set()
@@ -216,7 +227,7 @@ def _rows_to_use(configurations, X):
             f"Every row lacks one of the modalities {needed} that the "
             "configurations read; there is nothing to evaluate."
         )
-    return keep, excluded
+    return keep, excluded, needed
 
 
 def _split(cv, X, y, groups):

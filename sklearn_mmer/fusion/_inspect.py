@@ -13,9 +13,11 @@ from collections.abc import Iterator
 
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import StackingClassifier, VotingClassifier
+from sklearn.pipeline import Pipeline
 
 from ..neural_network import TorchMLPClassifier
-from ..preprocessing import ModalitySelector
+from ..preprocessing import ModalitySelector, TemporalMeanPool
 
 # Attributes where fitted meta-estimators keep the clones they trained.
 _FITTED_CHILDREN = ("estimators_", "best_estimator_", "transformers_")
@@ -84,3 +86,39 @@ def _named_columns(spec) -> set | None:
     if is_list and all(isinstance(s, str) for s in spec):
         return set(spec)
     return None
+
+
+def pools_before_reading(estimator) -> bool:
+    """Whether ``estimator`` only ever sees its input mean-pooled over time.
+
+    True when every way into the estimator passes through a
+    :class:`TemporalMeanPool` before anything other than column selection
+    reads the cells, as in every pipeline the builders make. For such an
+    estimator, pooling the frames once up front changes nothing (a pooled
+    vector passes through the pooling unchanged) and saves the pooling at
+    every fit. Anything unknown counts as reading the frames.
+    """
+    if isinstance(estimator, TemporalMeanPool):
+        return True
+    if isinstance(estimator, Pipeline):
+        for _, step in estimator.steps:
+            if isinstance(step, ModalitySelector) or step in (None, "passthrough"):
+                continue
+            return pools_before_reading(step)
+        return False
+    if isinstance(estimator, ColumnTransformer):
+        return (
+            all(
+                transformer == "drop" or pools_before_reading(transformer)
+                for _, transformer, _ in estimator.transformers
+            )
+            and estimator.remainder == "drop"
+        )
+    if isinstance(estimator, StackingClassifier) and estimator.passthrough:
+        return False  # the final estimator reads the raw input too
+    if isinstance(estimator, VotingClassifier | StackingClassifier):
+        return all(
+            member == "drop" or pools_before_reading(member)
+            for _, member in estimator.estimators
+        )
+    return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -164,6 +165,50 @@ class TemporalMeanPool(TransformerMixin, BaseEstimator):
         if reset:
             self.input_dims_ = tuple(block.shape[1] for block in pooled)
         return pooled[0] if len(pooled) == 1 else np.hstack(pooled)
+
+
+def pool_table(X: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """Replace each frame sequence by its mean vector, keeping missing cells.
+
+    The result feeds any pipeline that starts with :class:`TemporalMeanPool`
+    exactly as the frames would (a 1-D cell passes through the pooling), so
+    pooling once up front saves the work of pooling again at every fit.
+
+    Parameters
+    ----------
+    X : DataFrame
+        The multimodal table.
+    columns : list of str, default=None
+        The columns to pool; all of them when None.
+
+    Returns
+    -------
+    pooled : DataFrame
+        A new table with the same index and columns; the pooled columns hold
+        float32 vectors ``(dim,)``, missing cells stay missing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mmer.preprocessing import pool_table
+    >>> X = pd.DataFrame({"acoustic": [np.ones((3, 2)), None]})
+    >>> pool_table(X)["acoustic"].tolist()
+    [array([1., 1.], dtype=float32), None]
+    """
+    pooled = X.copy()
+    for column in X.columns if columns is None else columns:
+        cells = X[column].to_numpy()
+        present = np.array([not is_missing_cell(cell) for cell in cells], dtype=bool)
+        if not present.any():
+            continue
+        block = TemporalMeanPool().fit_transform(
+            pd.DataFrame({column: cells[present]}, index=X.index[present])
+        )
+        out = np.full(len(cells), None, dtype=object)
+        out[np.flatnonzero(present)] = list(block)
+        pooled[column] = out
+    return pooled
 
 
 def _pool_column(cells, name, index, expected_dim):
