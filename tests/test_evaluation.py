@@ -6,6 +6,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import StackingClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.pipeline import make_pipeline
 
@@ -18,6 +19,7 @@ from sklearn_mmer import (
     make_late_fusion,
     make_unimodal,
 )
+from sklearn_mmer.evaluation._reuse import reusable_votes
 from sklearn_mmer.fusion import request_groups
 from sklearn_mmer.fusion._inspect import (
     pools_before_reading,
@@ -297,9 +299,10 @@ def test_required_columns_follow_the_selections():
     assert required_columns(DummyClassifier(), columns) == columns
 
 
-def test_pooling_up_front_changes_no_prediction(data, result):
-    """The engine pools frames once before the folds; refitting every fold on
-    the raw frames must give the very same predictions."""
+def test_pooling_and_reuse_change_no_prediction(data, result):
+    """The engine pools frames once before the folds and assembles late fusion
+    from the unimodal models it fitted; refitting every configuration on every
+    fold from the raw frames must give the very same predictions."""
     X, y, groups = data.data, data.target, data.groups
     complete = X.notna().all(axis=1).to_numpy()
     X, y, groups = X[complete], y[complete], groups[complete]
@@ -340,3 +343,33 @@ class _ReadsFrames(ClassifierMixin, BaseEstimator):
 )
 def test_pooling_up_front_only_where_every_path_pools(estimator, expected):
     assert pools_before_reading(estimator) is expected
+
+
+def test_late_fusion_reuses_the_unimodal_models_of_its_fold(result):
+    assert reusable_votes(result.configurations) == {"late": {m: m for m in MODALITIES}}
+    per_fold = result.per_fold.set_index(["configuration", "fold"])["fit_time"]
+    for fold in range(len(result.splits)):
+        members = sum(per_fold[(m, fold)] for m in MODALITIES)
+        # The vote's own set-up costs next to nothing.
+        assert members <= per_fold[("late", fold)] < members + 0.5
+        vote = result.estimators["late"][fold]
+        for member, frozen in vote.named_estimators_.items():
+            assert frozen.estimator is result.estimators[member][fold]
+
+
+def test_only_identical_members_are_reused():
+    configurations = make_configurations(MODALITIES, max_iter=3, random_state=0)
+    configurations["late"].set_params(visual__classifier__max_iter=4)
+    assert reusable_votes(configurations) == {}
+    assert reusable_votes({"late": make_late_fusion(MODALITIES)}) == {}
+
+
+def test_string_labels_fit_the_vote_as_usual(data):
+    y = data.target_names[data.target]
+    configurations = make_configurations(["acoustic", "lexical"], max_iter=2)
+    result = evaluate_configurations(
+        configurations, data.data, y, groups=data.groups, cv=2, return_estimators=True
+    )
+    assert set(result.predictions["y_pred"]) <= set(y)
+    vote = result.estimators["late"][0]
+    assert not any(isinstance(m, FrozenEstimator) for m in vote.estimators_)

@@ -38,6 +38,7 @@ from ..neural_network import TorchMLPClassifier
 from ..preprocessing import pool_table
 from ..utils import resolve_device
 from ._result import ComparisonResult, summarise
+from ._reuse import labels_encode_to_themselves, reusable_votes, vote_of_fitted
 from ._rows import rows_with_missing_cells
 
 
@@ -158,25 +159,36 @@ def evaluate_configurations(
     n_jobs = joblib.effective_n_jobs(n_jobs)
     # Each worker's torch gets its share of the cores; one job keeps torch's own.
     n_threads = max(1, joblib.cpu_count() // n_jobs) if n_jobs > 1 else None
+    data = (X_used, y_used, groups_used)
+    votes = reusable_votes(configurations)
+    kept_for_votes = {name for members in votes.values() for name in members.values()}
     tasks = [
         (name, fold, estimator, train, test)
         for name, estimator in configurations.items()
+        if name not in votes
         for fold, (train, test) in enumerate(splits)
     ]
     outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_fit_and_score)(
             estimator,
-            (X_used, y_used, groups_used),
+            data,
             (train, test),
-            labels,
             name=name,
             fold=fold,
             n_threads=n_threads,
-            return_estimator=return_estimators,
+            return_estimator=return_estimators or name in kept_for_votes,
         )
         for name, fold, estimator, train, test in tasks
     )
     outcomes = list(_with_progress(outcomes, tasks, progress))
+    outcomes += [
+        _score_vote(configurations[name], members, outcomes, data, split, name, fold)
+        for name, members in votes.items()
+        for fold, split in enumerate(splits)
+    ]
+    if not return_estimators:
+        for outcome in outcomes:
+            outcome["estimator"] = None
     return _collect(
         outcomes,
         configurations=configurations,
@@ -286,7 +298,6 @@ def _fit_and_score(
     estimator,
     data,
     split,
-    labels,
     *,
     name,
     fold,
@@ -330,6 +341,49 @@ def _fit_and_score(
         "score_time": score_time,
         **_training_record(fitted),
         "estimator": fitted if return_estimator else None,
+    }
+
+
+def _score_vote(vote, members, outcomes, data, split, name, fold):
+    """Score a late fusion from its members' fitted models of this fold.
+
+    Falls back to fitting the vote as usual when its label encoding would
+    train its members on other labels than the stand-alone models saw.
+    """
+    (X, y, _), (train, test) = data, split
+    if not labels_encode_to_themselves(y[train]):
+        return _fit_and_score(
+            vote,
+            data,
+            split,
+            name=name,
+            fold=fold,
+            n_threads=None,
+            return_estimator=True,
+        )
+    fitted = {o["configuration"]: o for o in outcomes if o["fold"] == fold}
+    member_outcomes = {member: fitted[config] for member, config in members.items()}
+    assembled = vote_of_fitted(
+        vote, {member: o["estimator"] for member, o in member_outcomes.items()}
+    )
+    start = time.perf_counter()
+    assembled.fit(_safe_indexing(X, train), y[train])
+    # The vote costs what training its members cost, done once for both.
+    fit_time = (
+        time.perf_counter()
+        - start
+        + sum(o["fit_time"] for o in member_outcomes.values())
+    )
+    start = time.perf_counter()
+    y_pred = assembled.predict(_safe_indexing(X, test))
+    return {
+        "configuration": name,
+        "fold": fold,
+        "y_pred": np.asarray(y_pred),
+        "fit_time": fit_time,
+        "score_time": time.perf_counter() - start,
+        **_training_record(assembled),
+        "estimator": assembled,
     }
 
 
