@@ -177,7 +177,7 @@ def _add_protocol_arguments(parser):
     parser.add_argument(
         "--early-stopping",
         action="store_true",
-        help="stop each network when the loss on a validation split of its "
+        help="stop each network when its accuracy on a validation split of its "
         "training speakers stops improving, and keep its best epoch",
     )
     parser.add_argument(
