@@ -8,8 +8,7 @@ import sys
 import zipfile
 from collections.abc import Sequence
 
-import torch
-
+from ..utils import torch_threads
 from ._output import Console
 from ._parser import UsageError, build_parser
 from ._run import run
@@ -63,10 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger = logging.getLogger("sklearn_mmer")
     level = logger.level
     logger.setLevel(logging.ERROR)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
     try:
-        return handler(args, console)
+        with torch_threads(args.threads):
+            return handler(args, console)
     except INPUT_ERRORS as exc:
         console.error(f"sklearn-mmer {args.command}: error: {_explain(exc)}")
         return EXIT_USAGE
@@ -74,8 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.error(f"sklearn-mmer {args.command}: interrupted.")
         return EXIT_INTERRUPTED
     finally:
-        # main() may be called from Python; leave torch and logging as they were.
-        torch.set_num_threads(threads)
+        # main() may be called from Python; leave logging as it was.
         logger.setLevel(level)
 
 

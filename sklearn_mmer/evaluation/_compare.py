@@ -5,14 +5,12 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from contextlib import contextmanager
 from numbers import Integral
 
 import joblib
 import numpy as np
 import pandas as pd
 import sklearn
-import torch
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import (
@@ -36,7 +34,7 @@ from ..fusion._inspect import (
 )
 from ..neural_network import TorchMLPClassifier
 from ..preprocessing import pool_table
-from ..utils import resolve_device
+from ..utils import resolve_device, torch_threads
 from ._result import ComparisonResult, summarise
 from ._reuse import labels_encode_to_themselves, reusable_votes, vote_of_fitted
 from ._rows import rows_with_missing_cells
@@ -281,19 +279,6 @@ def _with_progress(outcomes, tasks, show):
             yield outcome
 
 
-@contextmanager
-def _torch_threads(n_threads):
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def _fit_and_score(
     estimator,
     data,
@@ -309,7 +294,7 @@ def _fit_and_score(
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     try:
         with (
-            _torch_threads(n_threads),
+            torch_threads(n_threads),
             sklearn.config_context(enable_metadata_routing=True),
             warnings.catch_warnings(),
         ):

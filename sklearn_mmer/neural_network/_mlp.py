@@ -28,7 +28,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.utils import noop
 
-from ..utils import resolve_device
+from ..utils import resolve_device, torch_threads
 from ._module import ACTIVATIONS, ClassWeightedCrossEntropy, MLPModule
 from ._net import FastNeuralNetClassifier
 from ._split import validation_split
@@ -263,8 +263,10 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             X_train, y_train = X[train_index], y_encoded[train_index]
 
         self.net_ = self._build_net(X.shape[1], y, train_split)
-        work = self._batch_work(X.shape[1])
-        with _seeded_torch(seed, self.device_), _training_threads(work):
+        with (
+            _seeded_torch(seed, self.device_),
+            torch_threads(self._training_threads(X)),
+        ):
             self.net_.fit(X_train, y_train)
         self._record_training()
         return self
@@ -365,12 +367,13 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         hidden = self.hidden_layer_sizes
         return (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
 
-    def _batch_work(self, n_features):
-        """Multiply-adds of one training batch's forward pass on the CPU."""
+    def _training_threads(self, X):
+        """One CPU thread for small batches (see _SINGLE_THREAD_WORK), else None."""
         if torch.device(self.device_).type != "cpu":
             return None
-        widths = [n_features, *self._hidden_sizes(), len(self.classes_)]
-        return self.batch_size * sum(a * b for a, b in itertools.pairwise(widths))
+        widths = [X.shape[1], *self._hidden_sizes(), len(self.classes_)]
+        work = self.batch_size * sum(a * b for a, b in itertools.pairwise(widths))
+        return 1 if work < _SINGLE_THREAD_WORK else None
 
     def _record_training(self):
         history = self.net_.history
@@ -389,20 +392,6 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-
-
-@contextmanager
-def _training_threads(batch_work):
-    """Train small CPU models on one thread; restore the count afterwards."""
-    previous = torch.get_num_threads()
-    if batch_work is None or batch_work >= _SINGLE_THREAD_WORK or previous == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @contextmanager

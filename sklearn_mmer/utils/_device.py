@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 
@@ -55,3 +58,37 @@ def resolve_device(device: str | torch.device = "auto") -> str:
                 "device(s) are visible."
             )
     return str(parsed)
+
+
+@contextmanager
+def torch_threads(n_threads: int | None) -> Iterator[None]:
+    """Run a block with torch limited to ``n_threads`` CPU threads.
+
+    The count is process-wide in torch; it is restored on leaving, so callers
+    (a fit, a worker, the command line) leave torch as they found it.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        Threads for the block; None changes nothing.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mmer.utils import torch_threads
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    previous = torch.get_num_threads()
+    if n_threads is None or n_threads == previous:
+        yield
+        return
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
