@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip the PNG figures",
     )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the fits an earlier, interrupted run of the same command "
+        "finished (kept in DIR/fits), after checking that the data, folds "
+        "and parameters are the same; run only the others",
+    )
     _add_protocol_arguments(run)
 
     search = commands.add_parser(
@@ -202,6 +209,16 @@ def _add_protocol_arguments(parser):
         help="fits to run in parallel; -1 uses every core (default: 1)",
     )
     parser.add_argument(
+        "--dask",
+        type=_dask_address,
+        default=None,
+        metavar="ADDRESS",
+        help="run the fits on a Dask cluster: the scheduler's address (e.g. "
+        "tcp://10.0.0.5:8786), or local[:N] for N worker processes on this "
+        "machine (default N: one per core). Needs: pip install "
+        "'sklearn-mmer[dask]'",
+    )
+    parser.add_argument(
         "--threads",
         type=_at_least(1),
         default=1,
@@ -244,6 +261,18 @@ def _n_jobs(text):
             f"must be a positive number of jobs or -1 (every core), got {value}"
         )
     return value
+
+
+def _dask_address(text):
+    # Imported here: the parser must not need the evaluation code to build.
+    from ..evaluation._backend import import_distributed, parse_dask_address
+
+    try:
+        parse_dask_address(text)
+        import_distributed()
+    except (ValueError, ImportError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
 
 
 def _names(text):

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from ..evaluation import evaluate_configurations, make_configurations
 from ..report import RunMetadata, format_summary, write_report
-from ..report._write import holds_report
+from ..report._write import check_out_folder, holds_report
 from ..utils import resolve_device
+from ._cluster import (
+    CHECKPOINT_FOLDER,
+    finished_fits,
+    fits_on,
+    n_jobs,
+    resume_hint,
+)
 from ._data import describe_data, grouping, load_data
 from ._output import Console
 
@@ -36,16 +44,29 @@ def run(args, console: Console) -> int:
         f"Comparing {', '.join(configurations)} over {args.folds} folds grouped "
         f"by {args.group_by} ({len(configurations) * args.folds} fits)."
     )
-    result = evaluate_configurations(
-        configurations,
-        data.data,
-        data.target,
-        groups=groups,
-        cv=GroupKFold(n_splits=args.folds),
-        target_names=data.target_names,
-        n_jobs=args.n_jobs,
-        progress=console.progress,
-    )
+    checkpoint = _prepare_checkpoint(args, console)
+    try:
+        with fits_on(args, console):
+            result = evaluate_configurations(
+                configurations,
+                data.data,
+                data.target,
+                groups=groups,
+                cv=GroupKFold(n_splits=args.folds),
+                target_names=data.target_names,
+                n_jobs=n_jobs(args),
+                progress=console.progress,
+                checkpoint_dir=checkpoint,
+                resume=args.resume,
+            )
+    except KeyboardInterrupt as exc:
+        exc.add_note(resume_hint(checkpoint, console.command))
+        raise
+    if result.fits_reused:
+        console.say(
+            f"Reused {result.fits_reused} of {len(result.per_fold)} fits finished "
+            f"by an earlier run (in {checkpoint})."
+        )
     metadata = RunMetadata(
         command=console.command,
         arguments=vars_for_record(args),
@@ -67,6 +88,26 @@ def run(args, console: Console) -> int:
         f"Report: {paths['report']} ({time.perf_counter() - started:.0f} s in all)"
     )
     return 0
+
+
+def _prepare_checkpoint(args, console):
+    """Return the folder of finished fits in --out; say what becomes of them."""
+    check_out_folder(Path(args.out))
+    checkpoint = Path(args.out) / CHECKPOINT_FOLDER
+    earlier = finished_fits(checkpoint)
+    if args.resume and earlier:
+        console.say(
+            f"Resuming: {earlier} fit(s) in {checkpoint} will be reused where "
+            "the data, folds and parameters match this run."
+        )
+    elif args.resume:
+        console.say(f"Nothing to resume in {checkpoint}; starting from the start.")
+    elif earlier:
+        console.say(
+            f"Discarding the {earlier} fit(s) an earlier run left in {checkpoint} "
+            "(--resume would reuse them)."
+        )
+    return checkpoint
 
 
 def classifier_params(args) -> dict:

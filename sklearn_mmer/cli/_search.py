@@ -24,6 +24,7 @@ from ..report import environment, format_mean_std
 from ..report._json import estimator_params, jsonable
 from ..report._tables import render_table
 from ..utils import resolve_device
+from ._cluster import fits_on, n_jobs
 from ._data import describe_data, grouping, load_data
 from ._output import Console
 from ._run import classifier_params, vars_for_record
@@ -70,10 +71,11 @@ def search(args, console: Console) -> int:
         scoring=list(METRICS),
         refit=False,
         cv=GroupKFold(n_splits=args.folds),
-        n_jobs=args.n_jobs,
+        n_jobs=n_jobs(args),
         error_score="raise",
     )
     with (
+        fits_on(args, console, X, y),
         sklearn.config_context(enable_metadata_routing=True),
         warnings.catch_warnings(),
     ):

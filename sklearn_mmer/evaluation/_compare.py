@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Mapping, Sequence
+from functools import partial
 from numbers import Integral
+from os import PathLike
 
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
@@ -22,9 +23,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import get_routing_for_object
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d
-from tqdm.auto import tqdm
 
 from ..fusion import request_groups
 from ..fusion._inspect import (
@@ -38,6 +37,8 @@ from ..utils import resolve_device, torch_threads
 from ._result import ComparisonResult, summarise
 from ._reuse import labels_encode_to_themselves, reusable_votes, vote_of_fitted
 from ._rows import rows_with_missing_cells
+from ._runner import reuse_or_run, run_fits
+from ._store import FitStore, fingerprint
 
 
 def evaluate_configurations(
@@ -51,6 +52,8 @@ def evaluate_configurations(
     n_jobs: int | None = None,
     progress: bool = False,
     return_estimators: bool = False,
+    checkpoint_dir: str | PathLike | None = None,
+    resume: bool = False,
 ) -> ComparisonResult:
     """Cross-validate several configurations on the same rows and folds.
 
@@ -91,11 +94,28 @@ def evaluate_configurations(
         Number of (configuration, fold) fits to run in parallel with joblib;
         ``None`` means 1 and ``-1`` all cores. Each parallel worker limits
         torch to ``cores // n_jobs`` threads so the cores are not
-        oversubscribed.
+        oversubscribed. Inside ``joblib.parallel_config(backend="dask")``
+        the fits run on the Dask cluster instead (``None`` then means every
+        worker thread); the data is sent to each worker once, each worker's
+        torch gets its share of its machine's cores, and the scores and
+        predictions are the same as on this machine.
     progress : bool, default=False
         Show a progress bar (tqdm, on stderr) over configurations and folds.
     return_estimators : bool, default=False
         Keep the fitted estimator of every fold in ``estimators``.
+    checkpoint_dir : str or path-like, default=None
+        A folder where each finished fit (predictions, times, device, and
+        the fitted model where a late fusion or ``return_estimators`` needs
+        it) is written the moment it completes, atomically, with
+        ``fingerprint.json``: what the fits depend on (data, folds, the
+        parameters of every configuration). Without ``resume``, fits already
+        there are discarded.
+    resume : bool, default=False
+        Reuse the fits already in ``checkpoint_dir`` and run only the
+        others, after checking that they were made from the same data, folds
+        and parameters. A file cut short (a crash while writing) is detected
+        and that fit is done again; ``fits_reused`` in the result counts the
+        fits reused.
 
     Returns
     -------
@@ -110,6 +130,14 @@ def evaluate_configurations(
         If a fold shares a group between training and test, no rows are
         left after leaving out those with missing modalities, or a fit fails
         on bad data (the message then names the configuration and fold).
+    ResumeMismatchError
+        With ``resume=True``, if the fits in ``checkpoint_dir`` were made
+        from other data, folds or parameters (a subclass of ValueError; the
+        message names what differs).
+    RuntimeError
+        On a Dask cluster, if workers keep dying while running one fit
+        (after the scheduler's retries on other workers); the message names
+        the configuration, the fold and the last worker.
 
     See Also
     --------
@@ -154,10 +182,16 @@ def evaluate_configurations(
     splits = _split(cv, X_used, y_used, groups_used)
     labels = np.unique(y_used)
 
-    n_jobs = joblib.effective_n_jobs(n_jobs)
-    # Each worker's torch gets its share of the cores; one job keeps torch's own.
-    n_threads = max(1, joblib.cpu_count() // n_jobs) if n_jobs > 1 else None
     data = (X_used, y_used, groups_used)
+    store = (
+        None
+        if checkpoint_dir is None
+        else FitStore(
+            checkpoint_dir,
+            fingerprint(X_used, y_used, groups_used, splits, configurations),
+            resume=resume,
+        )
+    )
     votes = reusable_votes(configurations)
     kept_for_votes = {name for members in votes.values() for name in members.values()}
     tasks = [
@@ -166,24 +200,49 @@ def evaluate_configurations(
         if name not in votes
         for fold, (train, test) in enumerate(splits)
     ]
-    outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_fit_and_score)(
-            estimator,
-            data,
-            (train, test),
-            name=name,
-            fold=fold,
-            n_threads=n_threads,
-            return_estimator=return_estimators or name in kept_for_votes,
+
+    def fit_call(task, n_threads):
+        name, fold, estimator, train, test = task
+        keep = return_estimators or name in kept_for_votes
+        return (
+            _fit_and_score,
+            (estimator, data, (train, test)),
+            {
+                "name": name,
+                "fold": fold,
+                "n_threads": n_threads,
+                "return_estimator": keep,
+            },
         )
-        for name, fold, estimator, train, test in tasks
+
+    outcomes, fits_reused = run_fits(
+        tasks,
+        fit_call,
+        data,
+        n_jobs=n_jobs,
+        store=store,
+        need_estimator=lambda key: return_estimators or key[0] in kept_for_votes,
+        progress=progress,
     )
-    outcomes = list(_with_progress(outcomes, tasks, progress))
-    outcomes += [
-        _score_vote(configurations[name], members, outcomes, data, split, name, fold)
-        for name, members in votes.items()
-        for fold, split in enumerate(splits)
-    ]
+    for name, members in votes.items():
+        for fold, split in enumerate(splits):
+            outcome, reused = reuse_or_run(
+                store,
+                (name, fold),
+                partial(
+                    _score_vote,
+                    configurations[name],
+                    members,
+                    outcomes,
+                    data,
+                    split,
+                    name,
+                    fold,
+                ),
+                need_estimator=return_estimators,
+            )
+            outcomes.append(outcome)
+            fits_reused += reused
     if not return_estimators:
         for outcome in outcomes:
             outcome["estimator"] = None
@@ -199,6 +258,7 @@ def evaluate_configurations(
         y=y_used,
         excluded=excluded,
         return_estimators=return_estimators,
+        fits_reused=fits_reused,
     )
 
 
@@ -268,15 +328,6 @@ def _class_names(labels, target_names):
     if not integral:
         return [str(label) for label in labels]
     return [str(target_names[label]) for label in labels.tolist()]
-
-
-def _with_progress(outcomes, tasks, show):
-    bar = tqdm(total=len(tasks), disable=not show, unit="fit", leave=False)
-    with bar:
-        for outcome in outcomes:
-            bar.set_postfix_str(f"{outcome['configuration']} fold {outcome['fold']}")
-            bar.update()
-            yield outcome
 
 
 def _fit_and_score(
@@ -467,6 +518,7 @@ def _tabulate(outcomes, **context):
         splits=splits,
         cv=context["cv"],
         estimators=estimators if context["return_estimators"] else None,
+        fits_reused=context["fits_reused"],
     )
 
 

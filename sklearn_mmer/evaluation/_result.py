@@ -64,6 +64,9 @@ class ComparisonResult:
         The splitter that made the folds.
     estimators : dict of str to list of estimator or None
         The fitted estimator of each fold, with ``return_estimators=True``.
+    fits_reused : int
+        How many fits were taken from a checkpoint folder instead of being
+        run (``resume=True``); 0 otherwise.
 
     See Also
     --------
@@ -84,6 +87,7 @@ class ComparisonResult:
     splits: list
     cv: object
     estimators: dict | None = field(default=None)
+    fits_reused: int = 0
 
     @property
     def best_configuration(self) -> str:
