@@ -10,6 +10,7 @@ from ._version import __version__
 from .datasets import load_features, make_emotion_dataset, write_feature_set
 from .evaluation import (
     ComparisonResult,
+    compare_pairs,
     evaluate_configurations,
     make_configurations,
 )
@@ -36,6 +37,7 @@ __all__ = [
     # evaluation
     "make_configurations",
     "evaluate_configurations",
+    "compare_pairs",
     "ComparisonResult",
     # report
     "format_summary",

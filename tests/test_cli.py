@@ -9,6 +9,7 @@ from conftest import assert_png, report_files, written_files
 
 from sklearn_mmer import __version__
 from sklearn_mmer.cli import main
+from sklearn_mmer.evaluation import METRICS
 from sklearn_mmer.report import format_mean_std
 
 # Small and quick: a few utterances of demo data, three epochs, two folds.
@@ -62,9 +63,7 @@ def test_printed_table_matches_the_json(capsys, tmp_path):
     assert len(rows) == len(record["summary"]) == 2
     for (rank, name, cells), row in zip(rows, record["summary"], strict=True):
         assert (rank, name) == (row["rank"], row["configuration"])
-        for cell, metric in zip(
-            cells, ["f1_micro", "f1_macro", "balanced_accuracy"], strict=False
-        ):
+        for cell, metric in zip(cells, METRICS, strict=False):
             assert cell == format_mean_std(row[f"{metric}_mean"], row[f"{metric}_std"])
     assert (tmp_path / "summary.txt").read_text().strip() in stdout
 

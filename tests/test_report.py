@@ -13,6 +13,7 @@ from sklearn_mmer import (
     make_emotion_dataset,
     write_report,
 )
+from sklearn_mmer.evaluation import METRICS
 from sklearn_mmer.report import (
     format_mean_std,
     plot_comparison,
@@ -98,10 +99,8 @@ def test_text_table_matches_the_json(report, result):
     for line, row in zip(lines[1:], record["summary"], strict=True):
         rank, name, *cells = re.split(r"\s{2,}", line.strip())
         assert (int(rank), name) == (row["rank"], row["configuration"])
-        assert cells[0] == format_mean_std(row["f1_micro_mean"], row["f1_micro_std"])
-        assert cells[2] == format_mean_std(
-            row["balanced_accuracy_mean"], row["balanced_accuracy_std"]
-        )
+        for cell, metric in zip(cells, METRICS, strict=False):
+            assert cell == format_mean_std(row[f"{metric}_mean"], row[f"{metric}_std"])
 
 
 def test_report_md_links_every_figure_relatively(report):

@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.utils import _safe_indexing
 
-from ..evaluation import METRICS, make_configurations
+from ..evaluation import METRIC_TABLE, METRICS, make_configurations
 from ..evaluation._rows import rows_with_missing_cells
 from ..fusion import request_groups
 from ..fusion._inspect import required_columns
@@ -209,9 +209,7 @@ def _table_cells(table):
     header = [
         "Rank",
         *names,
-        "F1-micro (%)",
-        "Macro-F1 (%)",
-        "Balanced acc. (%)",
+        *(f"{m.title} (%)" for m in METRIC_TABLE.values()),
         "Fit time (s)",
     ]
     rows = []

@@ -2,11 +2,20 @@
 
 from ._compare import evaluate_configurations
 from ._configurations import make_configurations
-from ._result import METRICS, ComparisonResult
+from ._metrics import METRIC_TABLE, METRICS, Metric
+from ._pairs import compare_pairs
+from ._result import ComparisonResult
+from ._stats import bayesian_correlated_ttest, corrected_resampled_ttest, holm
 
 __all__ = [
     "ComparisonResult",
     "METRICS",
+    "METRIC_TABLE",
+    "Metric",
+    "bayesian_correlated_ttest",
+    "compare_pairs",
+    "corrected_resampled_ttest",
     "evaluate_configurations",
+    "holm",
     "make_configurations",
 ]

@@ -12,13 +12,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..evaluation import METRICS, ComparisonResult
+from ..evaluation import METRIC_TABLE, METRICS, ComparisonResult
 
-METRIC_TITLES = {
-    "f1_micro": "F1-micro",
-    "f1_macro": "Macro-F1",
-    "balanced_accuracy": "Balanced accuracy",
-}
+METRIC_TITLES = {name: metric.title for name, metric in METRIC_TABLE.items()}
 # Beyond this many classes the numbers no longer fit in the cells.
 _MAX_ANNOTATED_CLASSES = 10
 
@@ -65,7 +61,7 @@ def plot_comparison(result: ComparisonResult) -> Figure:
     ax.set_xticks(positions, names)
     ax.set_ylabel("Score (%), mean ± std over folds")
     ax.set_ylim(0, 100)
-    ax.set_title("Configurations ranked by F1-micro")
+    ax.set_title(f"Configurations ranked by {METRIC_TITLES[result.scoring]}")
     ax.legend(loc="upper right", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     return figure
