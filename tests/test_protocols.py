@@ -141,3 +141,34 @@ def test_wrong_count_of_target_names_is_a_clear_error(data, configurations):
         configurations, data.data, y, groups=data.groups, cv=3
     )
     assert unnamed.class_names == ["0", "1"] and not unnamed.class_names_given
+
+
+def test_loso_folds_hold_exactly_one_session_each(data, configurations):
+    from sklearn_mmer.evaluation import describe_protocol, make_protocol
+
+    result = evaluate_configurations(
+        configurations, data.data, data.target, groups=data.sessions,
+        cv=make_protocol("loso"),
+    )  # fmt: skip
+    held_out = result.folds["test_groups"].tolist()
+    assert [len(sessions) for sessions in held_out] == [1] * 5
+    assert sorted(s[0] for s in held_out) == sorted(set(data.sessions))
+    sentence = describe_protocol(result, group="session")
+    assert sentence.startswith("Leave-one-session-out cross-validation (5 folds")
+    assert sentence.count(".") == 1  # one quotable sentence
+
+
+def test_logo_leaves_one_speaker_out_and_repeats_keep_its_folds(data, configurations):
+    from sklearn_mmer.evaluation import describe_protocol, make_protocol
+
+    result = evaluate_configurations(
+        configurations, data.data, data.target, groups=data.groups,
+        cv=make_protocol("logo"), n_repeats=2,
+    )  # fmt: skip
+    n_speakers = len(set(data.groups))
+    assert len(result.splits) == 2 * n_speakers
+    folds = result.folds["test_groups"].tolist()
+    assert folds[:n_speakers] == folds[n_speakers:]
+    assert "repeated 2 times with other network seeds" in describe_protocol(result)
+    with pytest.raises(ValueError, match="protocol must be one of"):
+        make_protocol("loocv")

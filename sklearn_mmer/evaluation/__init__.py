@@ -4,6 +4,7 @@ from ._compare import evaluate_configurations
 from ._configurations import make_configurations
 from ._metrics import METRIC_TABLE, METRICS, Metric
 from ._pairs import compare_pairs
+from ._protocols import PROTOCOLS, describe_protocol, make_protocol
 from ._result import ComparisonResult
 from ._stats import bayesian_correlated_ttest, corrected_resampled_ttest, holm
 
@@ -15,6 +16,9 @@ __all__ = [
     "bayesian_correlated_ttest",
     "compare_pairs",
     "corrected_resampled_ttest",
+    "describe_protocol",
+    "make_protocol",
+    "PROTOCOLS",
     "evaluate_configurations",
     "holm",
     "make_configurations",
