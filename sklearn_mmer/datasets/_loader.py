@@ -18,11 +18,11 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ..utils._frames import mean_of_sequences
+from ._labels import check_name_count, default_label_names, read_label_names
 from ._layout import (
     CSV_NAME,
     FEATURE_SUFFIX,
     ID_COLUMN,
-    IEMOCAP_LABELS,
     LABEL_COLUMN,
     REQUIRED_COLUMNS,
     SPEAKER_COLUMN,
@@ -267,10 +267,13 @@ def load_features(
         as stored.
     target_names : list of str, default=None
         Names of integer labels, ``target_names[k]`` naming label ``k``;
-        labels outside ``0..len(target_names) - 1`` are unknown. Defaults to
-        IEMOCAP's anger, sadness, happiness, neutral for labels 0..3. With
-        string labels, the known labels (others are unknown); default: every
-        label found.
+        labels outside ``0..len(target_names) - 1`` are unknown, and more
+        names than labels is an error. Defaults to the lines of a
+        ``labels.txt`` beside the CSV (one name per line, in label order)
+        when there is one; else IEMOCAP's anger, sadness, happiness, neutral
+        when the labels are exactly 0..3, and otherwise the labels
+        themselves (``"0"``, ``"1"``, ...). With string labels, the known
+        labels (others are unknown); default: every label found.
     on_error : {"raise", "skip"}, default="raise"
         What to do with a row that cannot be loaded (see Notes). ``"raise"``
         raises a :class:`FeatureSetError` naming the line, the row, the
@@ -377,7 +380,12 @@ def load_features(
         table, csv_name = _read_table(source, features, csv)
         loader = _Loader(source, table, csv_name, on_error)
         columns, absent = loader.select_modalities(modalities)
+        names_from = "target_names"
+        if target_names is None:
+            target_names, names_from = read_label_names(source, csv_name)
         target, names = loader.check_rows(target_names)
+        if target_names is not None and target.dtype != object:
+            check_name_count(target_names, target, names_from)
         cells = {column: loader.read_column(column, pool=pool) for column in columns}
     finally:
         source.close()
@@ -592,7 +600,10 @@ class _Loader:
         for row in np.flatnonzero(~present):
             self.add(row, LABEL_COLUMN, "", "missing_label", "the label is empty")
         if is_int[present].sum() * 2 > present.sum():
-            names = list(IEMOCAP_LABELS) if target_names is None else target_names
+            names = target_names
+            if names is None:
+                integral = raw[present & is_int]
+                names = default_label_names([int(float(v)) for v in integral])
             target = np.full(len(raw), -1, dtype=np.int64)
             for row in np.flatnonzero(present):
                 if not is_int[row]:
