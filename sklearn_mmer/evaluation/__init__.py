@@ -2,6 +2,7 @@
 
 from ._compare import evaluate_configurations
 from ._configurations import make_configurations
+from ._importance import modality_importance, summarise_importance
 from ._metrics import METRIC_TABLE, METRICS, Metric
 from ._pairs import compare_pairs
 from ._protocols import PROTOCOLS, describe_protocol, make_protocol
@@ -18,6 +19,8 @@ __all__ = [
     "corrected_resampled_ttest",
     "describe_protocol",
     "make_protocol",
+    "modality_importance",
+    "summarise_importance",
     "PROTOCOLS",
     "evaluate_configurations",
     "holm",
