@@ -46,7 +46,7 @@ def test_run_on_demo_data_writes_every_file(demo_run):
     status, out = demo_run
     assert status == 0
     names = ["visual", "acoustic", "lexical", "early", "late"]
-    expected = report_files(names)
+    expected = report_files(names, importance=True)
     written = written_files(out)
     assert written == expected
     for path in out.glob("figures/*.png"):

@@ -70,7 +70,7 @@ def test_every_file_is_written(report, result):
 def test_figures_are_valid_pngs(report):
     out, _ = report
     pngs = sorted(out.glob("figures/*.png"))
-    assert len(pngs) == 6
+    assert len(pngs) == 7  # with the paired comparison
     for path in pngs:
         assert_png(path)
 
@@ -112,7 +112,7 @@ def test_report_md_links_every_figure_relatively(report):
     out, _ = report
     text = (out / "report.md").read_text()
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(images) == 6
+    assert len(images) == 7
     for link in images:
         assert not link.startswith("/")
         assert (out / link).is_file()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.utils import Bunch
 
 from ..datasets import load_features, make_emotion_dataset
+from ..evaluation import make_protocol
 from ..evaluation._configurations import FUSION_NAMES
 from ..preprocessing import pool_table
 from ..utils._frames import is_missing_cell
@@ -35,6 +37,14 @@ def load_data(args, wanted=None) -> Bunch:
                 "archive or folder) was given."
             )
         data = make_emotion_dataset(args.demo_samples, random_state=DEMO_RANDOM_STATE)
+        if args.target_names is not None:
+            if len(args.target_names) != len(data.target_names):
+                raise ValueError(
+                    f"--target-names gives {len(args.target_names)} name(s) but the "
+                    f"demo data has {len(data.target_names)} labels (0 to "
+                    f"{len(data.target_names) - 1}); give one name per label."
+                )
+            data.target_names = np.array(args.target_names, dtype=object)
         data.data = pool_table(data.data)
         data.source = "built-in demo data (make_emotion_dataset)"
         data.report = None
@@ -49,33 +59,71 @@ def load_data(args, wanted=None) -> Bunch:
     if wanted and not set(wanted) & set(FUSION_NAMES):
         modalities = list(wanted)
     data = load_features(
-        path, args.csv, modalities=modalities, pool="mean", on_error=args.on_error
+        path,
+        args.csv,
+        modalities=modalities,
+        pool="mean",
+        target_names=args.target_names,
+        on_error=args.on_error,
     )
     data.source = str(path)
     return data
 
 
-def grouping(data, group_by: str, n_folds: int) -> np.ndarray:
-    """Return the groups that folds keep together, checked against ``n_folds``."""
+def grouping(data, args) -> tuple[np.ndarray, str]:
+    """Return the groups the folds keep together, and what they are.
+
+    ``--protocol loso`` groups by session (and checks that no speaker spans
+    two sessions, so the folds stay speaker-independent); the others group
+    by ``--group-by``. With group-kfold, the groups must be at least as many
+    as ``--folds``.
+    """
+    group_by = "session" if args.protocol == "loso" else args.group_by
     if group_by == "session":
         groups = data.get("sessions")
         if groups is None or any(s is None or s != s for s in groups):
+            option = (
+                "--protocol loso" if args.protocol == "loso" else "--group-by session"
+            )
             raise ValueError(
-                "--group-by session needs the session of every row, but this "
+                f"{option} needs the session of every row, but this "
                 "data does not tell it (sessions come from IEMOCAP-style "
                 "utterance ids such as Ses01F_impro01_F001 or from SessionN "
                 "folders in the feature paths). Use --group-by speaker."
             )
+        _check_speakers_within_sessions(data.groups, groups)
     else:
         groups = data.groups
     groups = np.asarray(groups)
     n_groups = len(np.unique(groups))
-    if n_groups < n_folds:
+    if args.protocol == "group-kfold" and n_groups < args.folds:
         raise ValueError(
-            f"--folds {n_folds} needs at least {n_folds} {group_by}s, but the data "
-            f"has {n_groups}. Lower --folds (to at most {n_groups})."
+            f"--folds {args.folds} needs at least {args.folds} {group_by}s, but the "
+            f"data has {n_groups}. Lower --folds (to at most {n_groups})."
         )
-    return groups
+    if n_groups < 2:
+        raise ValueError(
+            f"--protocol {args.protocol} needs at least two {group_by}s; the data "
+            f"has {n_groups}."
+        )
+    return groups, group_by
+
+
+def protocol_splitter(args):
+    """Return the splitter of ``--protocol`` (and ``--folds``)."""
+    return make_protocol(args.protocol, args.folds)
+
+
+def _check_speakers_within_sessions(speakers, sessions):
+    table = pd.DataFrame({"speaker": speakers, "session": sessions})
+    spread = table.groupby("speaker")["session"].nunique()
+    crossing = spread[spread > 1].index.tolist()
+    if crossing:
+        raise ValueError(
+            f"Speaker(s) {crossing[:5]} appear in more than one session, so "
+            "folds by session would put them in both training and test. Use "
+            "--protocol logo or group-kfold (grouped by speaker)."
+        )
 
 
 def describe_data(data) -> dict:

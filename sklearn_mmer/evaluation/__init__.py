@@ -7,6 +7,7 @@ from ._metrics import METRIC_TABLE, METRICS, Metric
 from ._pairs import compare_pairs
 from ._protocols import PROTOCOLS, describe_protocol, make_protocol
 from ._result import ComparisonResult
+from ._search import SearchResult, search_configuration
 from ._stats import bayesian_correlated_ttest, corrected_resampled_ttest, holm
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "corrected_resampled_ttest",
     "describe_protocol",
     "make_protocol",
+    "search_configuration",
+    "SearchResult",
     "modality_importance",
     "summarise_importance",
     "PROTOCOLS",

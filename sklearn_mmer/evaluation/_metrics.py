@@ -54,14 +54,13 @@ _TABLE = (
         "accuracy",
         "WA",
         accuracy_score,
-        "weighted accuracy (WA): the share of utterances classified correctly",
+        "weighted accuracy, the share of utterances classified correctly",
     ),
     Metric(
         "balanced_accuracy",
         "UA",
         balanced_accuracy_score,
-        "unweighted accuracy (UA): the mean of the per-class recalls "
-        "(balanced accuracy)",
+        "unweighted accuracy, the mean of the per-class recalls (balanced accuracy)",
     ),
 )
 

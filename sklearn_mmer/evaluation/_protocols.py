@@ -61,8 +61,8 @@ def describe_protocol(result: ComparisonResult, group: str = "speaker") -> str:
 
     Parameters
     ----------
-    result : ComparisonResult
-        From :func:`evaluate_configurations`.
+    result : ComparisonResult or SearchResult
+        From :func:`evaluate_configurations` or :func:`search_configuration`.
     group : str, default="speaker"
         What the groups of the folds are (``"speaker"``, ``"session"``).
 
@@ -87,32 +87,37 @@ def describe_protocol(result: ComparisonResult, group: str = "speaker") -> str:
     configuration saw the same rows and folds, and scores are the mean ±
     standard deviation over the 5 test folds, ranked by F1-micro.
     """
-    n_folds = len(result.splits) // result.n_repeats
+    n_total = len(result.folds)
+    n_folds = n_total // result.n_repeats
     repeats = result.n_repeats
+    # A comparison reseeds its networks each repeat; a search keeps its seeds.
+    comparison = isinstance(result, ComparisonResult)
+    seeds = " and other network seeds" if comparison else ""
+    who = "configuration" if comparison else "candidate"
     if isinstance(result.cv, LeaveOneGroupOut):
         split = (
             f"Leave-one-{group}-out cross-validation ({n_folds} folds, each "
             f"testing on one {group} whose utterances are absent from its "
             "training part)"
         )
-        varied = "other network seeds"
+        varied = "other network seeds" if seeds else "the same folds"
     elif isinstance(result.cv, GroupKFold):
         split = (
             f"{n_folds}-fold cross-validation grouped by {group} (no {group} "
             "in both the training and the test part of a fold)"
         )
-        varied = f"the {group}s reassigned to folds and other network seeds"
+        varied = f"the {group}s reassigned to folds{seeds}"
     else:
         split = (
             f"Cross-validation with {result.cv!r} over {n_folds} folds grouped "
             f"by {group} (no {group} in both parts of a fold)"
         )
-        varied = "other network seeds"
+        varied = "new folds" + seeds
     if repeats > 1:
         split += f", repeated {repeats} times with {varied} each time"
     return (
-        f"{split}; every configuration saw the same rows and folds, and "
+        f"{split}; every {who} saw the same rows and folds, and "
         f"scores are the mean ± standard deviation over the "
-        f"{len(result.splits)} test folds, ranked by "
+        f"{n_total} test folds, ranked by "
         f"{metric_title(result.scoring)}."
     )
