@@ -1,7 +1,13 @@
 """Write a comparison as tables, figures, JSON and one Markdown report."""
 
 from ._environment import environment
-from ._figures import plot_comparison, plot_confusion_matrices, plot_per_class_f1
+from ._figures import (
+    plot_comparison,
+    plot_confusion_matrices,
+    plot_modality_importance,
+    plot_pairwise,
+    plot_per_class_f1,
+)
 from ._metadata import RunMetadata
 from ._search import format_search, write_search_report
 from ._tables import format_mean_std, format_summary
@@ -15,6 +21,8 @@ __all__ = [
     "format_summary",
     "plot_comparison",
     "plot_confusion_matrices",
+    "plot_modality_importance",
+    "plot_pairwise",
     "plot_per_class_f1",
     "write_report",
     "write_search_report",
