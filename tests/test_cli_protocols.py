@@ -22,16 +22,15 @@ def run_main(capsys, *argv):
 
 
 def test_repeats_double_the_fits_and_never_share_a_speaker(capsys, tmp_path):
-    common = [*QUICK, "--folds", "2", "--configs", "lexical,acoustic",
-              "--importance", "none"]  # fmt: skip
-    assert main(["run", *common, "--out", str(tmp_path / "one")]) == 0
     status, _, _ = run_main(
-        capsys, "run", *common, "--repeats", "2", "--out", str(tmp_path / "two")
-    )
+        capsys, "run", *QUICK, "--folds", "2", "--configs", "lexical,acoustic",
+        "--importance", "none", "--no-figures", "--repeats", "2",
+        "--out", str(tmp_path / "two"),
+    )  # fmt: skip
     assert status == 0
-    one = json.loads((tmp_path / "one" / "results.json").read_text())
     two = json.loads((tmp_path / "two" / "results.json").read_text())
-    assert len(two["per_fold"]) == 2 * len(one["per_fold"]) == 8
+    # 2 configurations x 2 folds, twice: the fits of one repeat, doubled.
+    assert len(two["per_fold"]) == 2 * 2 * 2
     assert [f["repeat"] for f in two["folds"]] == [0, 0, 1, 1]
     demo = make_emotion_dataset(60, random_state=0)
     speakers = pd.Series(demo.groups, index=demo.data.index)
@@ -110,6 +109,7 @@ def test_a_binary_set_is_shown_as_its_labels_with_a_note(capsys, binary_set, tmp
     assert status == 0
     record = json.loads((out / "results.json").read_text())
     assert [c["name"] for c in record["classes"]] == ["0", "1"]
+    assert record["class_names_given"] is False
     report = (out / "report.md").read_text()
     assert "anger" not in report and "--target-names" in report
 
@@ -172,3 +172,21 @@ def test_search_configuration_and_the_command_agree(capsys, tmp_path):
     assert record["folds"] == [list(g) for g in result.folds["test_groups"]]
     assert np.isfinite([c["accuracy_mean"] for c in record["candidates"]]).all()
     assert "Best parameters for lexical" in stdout
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--reference", "text"], "--reference text: not one of the configurations"),
+        (["--rope", "-1"], "--rope"),
+        (["--scoring", "auc"], "scoring='auc'"),
+        (["--protocol", "loocv"], "invalid choice"),
+    ],
+)
+def test_bad_statistics_options_are_refused(capsys, tmp_path, argv, message):
+    status, _, stderr = run_main(
+        capsys, "run", *QUICK, "--configs", "lexical,acoustic", *argv,
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert status == 2 and message in stderr
+    assert not (tmp_path / "results.json").exists()

@@ -55,7 +55,7 @@ def write_report(
     ``out`` receives:
 
     - ``summary.txt`` and ``summary.md``: the ranked table (mean ± std over
-      folds of F1-micro, macro-F1, balanced accuracy, fit time);
+      folds of F1-micro, macro-F1, WA, UA, fit time);
     - ``per_fold.csv``, ``per_class.csv``, ``predictions.csv`` (out-of-fold
       predictions) and ``excluded.csv`` (rows left out, and why);
     - ``results.json``: all of the above unrounded, plus each
@@ -314,6 +314,7 @@ def results_record(
             {"label": jsonable(label), "name": name}
             for label, name in zip(result.labels, result.class_names, strict=True)
         ],
+        "class_names_given": result.class_names_given,
         "n_rows_used": int(sum(len(test) for _, test in result.splits)),
         "folds": [
             {"fold": int(fold), **jsonable(row.to_dict())}
