@@ -104,8 +104,9 @@ def evaluate_configurations(
         either way.
     target_names : sequence of str, default=None
         Display names of integer classes ``0, 1, ...``, e.g. a loader's
-        ``target_names``; there must be one per class up to the largest
-        label. Labels that are not integers are shown as they are.
+        ``target_names``; there must be a name for every label up to the
+        largest (too few is an error). Labels that are not integers are
+        shown as they are.
     random_state : int, RandomState instance or None, default=None
         Seeds the group assignment of repeats after the first.
     n_jobs : int, default=None
@@ -301,7 +302,9 @@ def _class_names(labels, target_names):
     target_names = [str(name) for name in target_names]
     if not all(isinstance(label, Integral) for label in labels.tolist()):
         return [str(label) for label in labels]
-    if labels.min() < 0 or labels.max() + 1 != len(target_names):
+    # More names than labels is fine here (a subset may lack the last
+    # classes); the loader checks the count against the whole file.
+    if labels.min() < 0 or labels.max() >= len(target_names):
         raise ValueError(
             f"target_names gives {len(target_names)} name(s) ({target_names}) but "
             f"the labels are {labels.tolist()}: name label k with the k-th name, "
