@@ -29,7 +29,7 @@ from ._layout import (
     session_from_path,
     session_from_utterance,
 )
-from ._sources import open_source
+from ._sources import MemberUnreadable, PathRefused, open_source
 
 logger = logging.getLogger("sklearn_mmer")
 
@@ -43,6 +43,7 @@ PROBLEMS = {
     "missing_speaker": "the speaker is empty",
     "missing_label": "the label is empty",
     "unknown_label": "the label is not one of the known labels",
+    "bad_path": "the path leads outside the feature set, or no file can have it",
     "missing_file": "the file does not exist",
     "unreadable": "the file is not a readable .npy array (truncated or corrupt)",
     "non_numeric": "the array does not hold numbers",
@@ -336,11 +337,16 @@ def load_features(
 
     These make a row bad: an empty utterance id, speaker or label; an
     utterance id used by several rows (every one of them is bad, as there
-    is no telling which is right); an unknown label; a feature file that
-    does not exist, cannot be read as a ``.npy`` array (truncated, corrupt,
-    pickled objects), does not hold numbers, is not ``(frames, dim)`` or
-    ``(dim,)``, is empty, holds NaN or infinite values, or has a feature
-    dimension that differs from that of most rows of its modality.
+    is no telling which is right); an unknown label; a feature path that
+    leads outside the archive or folder (through ``..`` or a symbolic link;
+    the file is never opened), holds a NUL character or is longer than a
+    file system allows; a feature file that does not exist, an archive
+    member that is encrypted or compressed with a method Python cannot read
+    (Deflate64), a file that cannot be read as a ``.npy`` array
+    (truncated, corrupt, pickled objects), does not hold numbers, is not
+    ``(frames, dim)`` or ``(dim,)``, is empty, holds NaN or infinite
+    values, or has a feature dimension that differs from that of most rows
+    of its modality.
 
     Labels are integers when most of them are; a label that is not an
     integer among them is unknown.
@@ -644,7 +650,11 @@ class _Loader:
         for row, path in enumerate(paths):
             if not path:
                 continue  # a missing modality for this row, kept as None
-            key = self.source.resolve(path)
+            try:
+                key = self.source.resolve(path)
+            except PathRefused as exc:
+                self.add(row, column, path, "bad_path", str(exc))
+                continue
             if key is None:
                 self.add(
                     row,
@@ -700,6 +710,9 @@ class _Loader:
     def _read_array(self, row, column, path, key):
         try:
             array = self.source.read_array(key)
+        except MemberUnreadable as exc:
+            self.add(row, column, path, "unreadable", str(exc))
+            return None
         # What a broken file, a broken header or a broken archive member
         # raises: each means the same thing here.
         except (
