@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
 
 from ..datasets import load_features, make_emotion_dataset
+from ..datasets._layout import CSV_NAME
 from ..evaluation._configurations import FUSION_NAMES
 from ..preprocessing import pool_table
+from ..report._write import check_out_folder
 from ..utils._frames import is_missing_cell
 
 # The demo data stays the same whatever --seed says: the seed is the models'.
@@ -53,6 +56,53 @@ def load_data(args, wanted=None) -> Bunch:
     )
     data.source = str(path)
     return data
+
+
+def check_out(args, writes: Collection[str]) -> None:
+    """Refuse an ``--out`` the command cannot write, or would write over its input.
+
+    Checked before anything is loaded or trained, so a bad ``--out`` costs
+    no time. ``writes`` names the top-level files and folders the command
+    writes (or replaces) in ``--out``; an input at one of those places, or
+    ``--out`` being the feature set's folder itself, is refused.
+    """
+    out = Path(args.out).expanduser()
+    try:
+        check_out_folder(out)
+    except NotADirectoryError as exc:
+        raise NotADirectoryError(f"--out: {exc}") from None
+    real_out = out.resolve()
+    for what, path in _inputs(args):
+        real = path.resolve()
+        if real == real_out:
+            raise ValueError(
+                f"--out {args.out!r} is the {what} {str(path)!r} itself: the "
+                "report would be written among the input files, over any of the "
+                "same name. Give another --out folder, such as results/."
+            )
+        if real_out in real.parents:
+            entry = real.relative_to(real_out).parts[0]
+            if entry in writes:
+                raise ValueError(
+                    f"--out {args.out!r} holds the {what} {str(path)!r}, and "
+                    f"the command writes {entry!r} there: the input would be "
+                    "overwritten. Give another --out folder, or move the input."
+                )
+
+
+def _inputs(args):
+    """List the input files and folders a command reads, with what each is."""
+    if args.data is None:
+        return []
+    data = Path(args.data).expanduser()
+    inputs = [("feature set" if data.is_dir() else "input archive", data)]
+    if args.csv is not None:
+        csv = Path(args.csv).expanduser()
+        inputs.append(("input table", csv if csv.is_file() else data / args.csv))
+    # The tables load_features reads when DATA holds none.
+    nearby = [data.parent / CSV_NAME, data.with_suffix(".csv")]
+    inputs += [("input table", path) for path in nearby if path.is_file()]
+    return inputs
 
 
 def grouping(data, group_by: str, n_folds: int) -> np.ndarray:

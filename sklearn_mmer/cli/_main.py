@@ -69,7 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.error(f"sklearn-mmer {args.command}: error: {_explain(exc)}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        console.error(f"sklearn-mmer {args.command}: interrupted.")
+        # Results reach --out only whole (report._write.staged_folder).
+        console.error(
+            f"sklearn-mmer {args.command}: interrupted; nothing was written, "
+            f"and --out {args.out} is as it was."
+        )
         return EXIT_INTERRUPTED
     finally:
         # main() may be called from Python; leave logging as it was.

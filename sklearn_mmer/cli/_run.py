@@ -9,9 +9,9 @@ from sklearn.model_selection import GroupKFold
 
 from ..evaluation import evaluate_configurations, make_configurations
 from ..report import RunMetadata, format_summary, write_report
-from ..report._write import holds_report
+from ..report._write import holds_report, report_entries
 from ..utils import resolve_device
-from ._data import describe_data, grouping, load_data
+from ._data import check_out, describe_data, grouping, load_data
 from ._output import Console
 
 
@@ -19,6 +19,7 @@ def run(args, console: Console) -> int:
     """Run every configuration on the same folds, print and write the report."""
     started = time.perf_counter()
     resolve_device(args.device)  # a bad --device fails before any data is read
+    check_out(args, report_entries(args.out))
     console.say(f"Loading {args.data or 'the demo data'} ...")
     data = load_data(args, wanted=args.configs)
     console.say(_loaded_message(data))
