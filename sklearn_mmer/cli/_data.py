@@ -6,6 +6,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
+from sklearn.model_selection import GroupKFold
 from sklearn.utils import Bunch
 
 from ..datasets import load_features, make_emotion_dataset
@@ -105,8 +106,14 @@ def _inputs(args):
     return inputs
 
 
-def grouping(data, group_by: str, n_folds: int) -> np.ndarray:
-    """Return the groups that folds keep together, checked against ``n_folds``."""
+def grouping(
+    data, group_by: str, n_folds: int, *, early_stopping: bool = False
+) -> np.ndarray:
+    """Return the groups that folds keep together, checked against ``n_folds``.
+
+    With ``early_stopping``, each training fold must also hold 2 groups: the
+    networks validate on groups held out of it.
+    """
     if group_by == "session":
         groups = data.get("sessions")
         if groups is None or any(s is None or s != s for s in groups):
@@ -120,12 +127,40 @@ def grouping(data, group_by: str, n_folds: int) -> np.ndarray:
         groups = data.groups
     groups = np.asarray(groups)
     n_groups = len(np.unique(groups))
+    if n_groups < 2:
+        raise ValueError(
+            f"Every row of the data is from one {group_by} ({groups[0]!s}), and "
+            f"{group_by}-independent folds need at least 2 {group_by}s, one to "
+            f"test on and one to train on. {_other_grouping(data, group_by)}"
+        )
     if n_groups < n_folds:
         raise ValueError(
             f"--folds {n_folds} needs at least {n_folds} {group_by}s, but the data "
             f"has {n_groups}. Lower --folds (to at most {n_groups})."
         )
+    if early_stopping:
+        fewest = min(
+            len(np.unique(groups[train]))
+            for train, _ in GroupKFold(n_folds).split(groups, groups=groups)
+        )
+        if fewest < 2:
+            raise ValueError(
+                f"--early-stopping validates each network on {group_by}s held out "
+                f"of its training fold, so a training fold needs at least 2 "
+                f"{group_by}s; with {n_groups} {group_by}s in {n_folds} folds, one "
+                f"has {fewest}. Drop --early-stopping, or give data with more "
+                f"{group_by}s."
+            )
     return groups
+
+
+def _other_grouping(data, group_by):
+    """Advice when the data has a single group: another grouping, if any."""
+    other = "session" if group_by == "speaker" else "speaker"
+    values = data.get("sessions") if other == "session" else data.groups
+    if values is not None and len({str(v) for v in values}) > 1:
+        return f"Use --group-by {other}, or give data from more {group_by}s."
+    return f"Give data from more {group_by}s."
 
 
 def describe_data(data) -> dict:

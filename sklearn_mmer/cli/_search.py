@@ -50,7 +50,9 @@ def search(args, console: Console) -> int:
         )[name]
     except ValueError as exc:
         raise ValueError(f"--config: {exc}") from None
-    groups = grouping(data, args.group_by, args.folds)
+    groups = grouping(
+        data, args.group_by, args.folds, early_stopping=args.early_stopping
+    )
 
     # As in `run`: rows lacking a modality the configuration reads are left
     # out and listed, never dropped in silence.
@@ -192,6 +194,12 @@ def ranked_candidates(cv_results, estimator) -> pd.DataFrame:
         row["fit_time_std"] = cv_results["std_fit_time"][index]
         rows.append(row)
     table = pd.DataFrame(rows)
+    for name in {n for params in cv_results["params"] for n in params}:
+        # pandas reads None among strings as a missing string (NaN); a
+        # parameter's None is a value, kept as it is in an object column.
+        column = name.rsplit("__", 1)[-1]
+        values = [row[column] for row in rows]
+        table[column] = pd.Series(values, index=table.index, dtype=object)
     return table.sort_values(["rank", "candidate"], kind="stable").reset_index(
         drop=True
     )

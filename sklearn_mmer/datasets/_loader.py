@@ -50,6 +50,7 @@ PROBLEMS = {
     "bad_shape": "the array is not (frames, dim) or (dim,)",
     "empty_array": "the array has zero frames or zero features",
     "non_finite": "the array holds NaN or infinite values",
+    "overflow": "the array holds values too large for float32",
     "dimension": "the feature dimension differs from the rest of the modality",
 }
 
@@ -345,8 +346,8 @@ def load_features(
     (Deflate64), a file that cannot be read as a ``.npy`` array
     (truncated, corrupt, pickled objects), does not hold numbers, is not
     ``(frames, dim)`` or ``(dim,)``, is empty, holds NaN or infinite
-    values, or has a feature dimension that differs from that of most rows
-    of its modality.
+    values or values too large for float32, or has a feature dimension
+    that differs from that of most rows of its modality.
 
     Labels are integers when most of them are; a label that is not an
     integer among them is unknown.
@@ -462,6 +463,16 @@ def _read_table(source, features, csv):
             )
     except pd.errors.EmptyDataError:
         raise ValueError(f"The CSV {name} is empty.") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"The CSV {name} is not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+            f"at offset {exc.start} cannot be decoded). Save it as UTF-8 (in a "
+            "spreadsheet: 'CSV UTF-8'; or iconv -f latin1 -t utf-8)."
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(
+            f"The CSV {name} cannot be parsed: {_parser_problem(exc)}"
+        ) from None
     table.columns = [str(c).strip() for c in table.columns]
     if table.empty:
         raise ValueError(f"The CSV {name} has no rows, only a header.")
@@ -478,6 +489,21 @@ def _read_table(source, features, csv):
     for column in table.columns:
         table[column] = table[column].str.strip()
     return table, name
+
+
+_FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _parser_problem(exc):
+    """Say what pandas' tokenizer found wrong, and what to do."""
+    match = _FIELD_COUNT.search(str(exc))
+    if match is None:
+        return f"{exc}."
+    expected, line, seen = match.groups()
+    return (
+        f"line {line} has {seen} fields where the header has {expected}. Quote "
+        'fields that hold a comma ("a, b"), or remove the extra fields.'
+    )
 
 
 def _open_csv(source, features, csv):
@@ -759,6 +785,19 @@ class _Loader:
                 f"the array of shape {array.shape} has zero frames or zero features",
             )
             return None
+        largest = _largest_finite_magnitude(array)
+        if largest > _FLOAT32_MAX:
+            # The models train in float32, where these values are infinite.
+            self.add(
+                row,
+                column,
+                path,
+                "overflow",
+                f"the array holds values up to {largest:.3g}, which overflow "
+                f"float32 (largest {_FLOAT32_MAX:.3g}), the precision the models "
+                "train in; rescale or standardise the features",
+            )
+            return None
         return array
 
     def _check_dims(self, column, paths, cells, dims):
@@ -838,6 +877,19 @@ class _Loader:
         if all(s is None for s in sessions):
             return None
         return np.array(sessions, dtype=object)
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _largest_finite_magnitude(array):
+    """Largest absolute finite value of a wider-than-float32 array, else 0."""
+    if array.dtype.kind != "f" or array.dtype.itemsize <= 4:
+        return 0.0  # integers up to 2**63 and float32 values fit float32
+    low, high = float(np.min(array)), float(np.max(array))
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return 0.0  # NaN or infinity: the non_finite check names it
+    return max(-low, high)
 
 
 def _all_finite(array):
