@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         default=None,
         metavar="NAME",
-        help="the configuration to tune: a modality, early or late "
+        help="the configuration to tune: a modality, early, late or stacking "
         "(default: early, or the only modality)",
     )
     search.add_argument(
