@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
     GridSearchCV,
@@ -13,10 +14,12 @@ from sklearn.model_selection import (
     KFold,
     cross_validate,
 )
+from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklearn_mmer import make_stacking_fusion, request_groups
+from sklearn_mmer import make_late_fusion, make_stacking_fusion, request_groups
 from sklearn_mmer.fusion import GroupedStackingClassifier
+from sklearn_mmer.fusion._stacking import _SoftVoteWeights
 
 FAST = {"hidden_layer_sizes": (8,), "max_iter": 5, "device": "cpu", "random_state": 0}
 
@@ -175,3 +178,49 @@ def test_grid_search_clone_and_pickle(emotion_data):
     assert search.best_params_["lexical__classifier__C"] in (0.01, 1.0)
     loaded = pickle.loads(pickle.dumps(search.best_estimator_))
     np.testing.assert_array_equal(loaded.predict(X), search.predict(X))
+
+
+def test_soft_vote_with_learned_weights_trusts_the_informative_modality(
+    emotion_data,
+):
+    X, y, groups = emotion_data.data, emotion_data.target, emotion_data.groups
+    noise = np.random.default_rng(0).normal(size=(len(X), 4))
+    X = X.assign(noise=list(noise))
+    vote = make_late_fusion(
+        ["noise", "lexical"],
+        voting="soft",
+        weights="auto",
+        classifier=LogisticRegression(),
+    )
+    assert isinstance(vote, GroupedStackingClassifier)
+    vote.fit(X, y, groups=groups)
+    weights = vote.final_estimator_.weights_
+    assert weights.shape == (2,) and np.isclose(weights.sum(), 1.0)
+    assert weights[1] > 0.7  # lexical carries the emotion; noise does not
+    members = np.stack([m.predict_proba(X) for m in vote.estimators_], axis=1)
+    np.testing.assert_allclose(
+        vote.predict_proba(X), np.einsum("nmk,m->nk", members, weights)
+    )
+
+
+def test_learned_weights_need_a_soft_vote():
+    with pytest.raises(ValueError, match="pass voting='soft'"):
+        make_late_fusion(["acoustic", "lexical"], weights="auto")
+
+
+def test_learned_weights_for_two_classes(speaker_data):
+    X, _, speakers = speaker_data
+    y = (X[:, 1] > 0).astype(int)  # column 1 decides
+    vote = GroupedStackingClassifier(
+        [
+            ("decisive", make_pipeline(ColumnTransformer([("c", "passthrough", [1])]),
+                                       LogisticRegression())),
+            ("noise", make_pipeline(ColumnTransformer([("c", "passthrough", [2])]),
+                                    LogisticRegression())),
+        ],
+        final_estimator=_SoftVoteWeights(),
+        stack_method="predict_proba",
+        cv=4,
+    ).fit(X, y, groups=speakers)  # fmt: skip
+    assert vote.final_estimator_.weights_[0] > 0.7
+    assert vote.predict_proba(X).shape == (len(y), 2)

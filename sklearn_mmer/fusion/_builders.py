@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from ..neural_network import TorchMLPClassifier
 from ..preprocessing import ModalitySelector, TemporalMeanPool
 from ._inspect import groups_consumers
-from ._stacking import GroupedStackingClassifier
+from ._stacking import GroupedStackingClassifier, _SoftVoteWeights
 
 # The reference study trained its fusion models wider and slower.
 EARLY_FUSION_DEFAULTS = {"hidden_layer_sizes": (256, 128), "learning_rate_init": 5e-4}
@@ -172,11 +172,11 @@ def make_early_fusion(
 def make_late_fusion(
     modalities: Sequence[str],
     voting: Literal["hard", "soft"] = "hard",
-    weights: Sequence[float] | None = None,
+    weights: Sequence[float] | Literal["auto"] | None = None,
     *,
     classifier=None,
     **params,
-) -> VotingClassifier:
+) -> VotingClassifier | GroupedStackingClassifier:
     """Vote over one unimodal pipeline per modality.
 
     Parameters
@@ -189,8 +189,13 @@ def make_late_fusion(
         to the tied class that comes first in ``classes_`` (sklearn's rule);
         ``weights`` can break ties differently. ``"soft"`` averages the
         predicted probabilities, so every member needs ``predict_proba``.
-    weights : sequence of float, default=None
-        Weight of each modality's vote; equal weights when None.
+    weights : sequence of float or "auto", default=None
+        Weight of each modality's vote; equal weights when None. ``"auto"``
+        (soft voting only) learns them: the non-negative weights, summing to
+        one, whose average of the modalities' probabilities has the least
+        log loss on out-of-fold probabilities from 5 inner folds grouped by
+        speaker, as in :func:`make_stacking_fusion` (``fit`` then takes
+        ``groups``; the learned weights are ``final_estimator_.weights_``).
     classifier : classifier or dict of str to classifier, default=None
         The classifier of every modality (each member gets its own copy), or
         one per modality by name. A modality without one, or None, gets a
@@ -201,8 +206,10 @@ def make_late_fusion(
 
     Returns
     -------
-    voting : sklearn.ensemble.VotingClassifier
-        Tune one modality through ``<modality>__classifier__<param>``.
+    voting : sklearn.ensemble.VotingClassifier or GroupedStackingClassifier
+        Tune one modality through ``<modality>__classifier__<param>``. With
+        ``weights="auto"``, a :class:`GroupedStackingClassifier` whose final
+        estimator is that weighted soft vote.
 
     Raises
     ------
@@ -211,7 +218,8 @@ def make_late_fusion(
         uses, or lacks ``predict_proba`` in a soft vote (the message says
         how to get probabilities).
     ValueError
-        If ``classifier`` names a modality not in ``modalities``.
+        If ``classifier`` names a modality not in ``modalities``, or
+        ``weights="auto"`` comes with hard voting.
 
     See Also
     --------
@@ -237,9 +245,19 @@ def make_late_fusion(
     'TorchMLPClassifier'
     """
     modalities = _check_modalities(modalities)
+    learn_weights = isinstance(weights, str) and weights == "auto"
+    if learn_weights and voting != "soft":
+        raise ValueError(
+            "weights='auto' learns the weights of a soft vote from predicted "
+            "probabilities; pass voting='soft' as well."
+        )
     members = _unimodal_members(modalities, classifier, params, "make_late_fusion")
     if voting == "soft":
         _check_probabilities(members, "make_late_fusion(voting='soft')")
+    if learn_weights:
+        return GroupedStackingClassifier(
+            members, final_estimator=_SoftVoteWeights(), stack_method="predict_proba"
+        )
     return VotingClassifier(members, voting=voting, weights=weights)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import _fit_context, clone
+from scipy.optimize import minimize
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.ensemble import StackingClassifier
 from sklearn.ensemble._base import _fit_single_estimator
 from sklearn.model_selection import GroupKFold, check_cv, cross_val_predict
@@ -18,7 +20,12 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 
 class GroupedStackingClassifier(StackingClassifier):
@@ -252,3 +259,58 @@ def _sample_weight(fit_params):
         if "sample_weight" in fit_params
         else {}
     )
+
+
+class _SoftVoteWeights(ClassifierMixin, BaseEstimator):
+    """Learn the weights of a soft vote from the members' stacked probabilities.
+
+    The final estimator of ``make_late_fusion(voting="soft",
+    weights="auto")``: it reads the input as one block of class probabilities
+    per member, as :class:`GroupedStackingClassifier` stacks them (for two
+    classes, one column per member: the probability of the second class),
+    and finds the non-negative weights, summing to one, whose weighted
+    average of the members' probabilities has the least log loss. It
+    predicts that average, a soft vote with learned weights.
+    """
+
+    def fit(self, X, y):
+        """Find the weights of least log loss on the stacked probabilities."""
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        probabilities = self._blocks(X)
+        n_members = probabilities.shape[1]
+        rows = np.arange(len(y))
+
+        def log_loss(theta):
+            weights = softmax(theta)
+            voted = np.einsum("nmk,m->nk", probabilities, weights)[rows, y_index]
+            return -np.mean(np.log(np.clip(voted, 1e-12, None)))
+
+        # Softmax keeps the weights positive and summing to one; start equal.
+        found = minimize(log_loss, np.zeros(n_members), method="L-BFGS-B")
+        self.weights_ = softmax(found.x)
+        return self
+
+    def predict_proba(self, X):
+        """Weighted average of the members' probabilities."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        return np.einsum("nmk,m->nk", self._blocks(X), self.weights_)
+
+    def predict(self, X):
+        """Predict the class of highest averaged probability."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def _blocks(self, X):
+        """Return the probabilities as ``(n_samples, n_members, n_classes)``."""
+        n_classes = len(self.classes_)
+        if n_classes == 2:
+            # The stack keeps only the second class's column for two classes.
+            return np.stack([1.0 - X, X], axis=2)
+        if n_classes < 2 or X.shape[1] % n_classes:
+            raise ValueError(
+                f"Expected one block of {n_classes} class probabilities per "
+                f"member; got {X.shape[1]} columns."
+            )
+        return X.reshape(len(X), -1, n_classes)
