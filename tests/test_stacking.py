@@ -224,3 +224,20 @@ def test_learned_weights_for_two_classes(speaker_data):
     ).fit(X, y, groups=speakers)  # fmt: skip
     assert vote.final_estimator_.weights_[0] > 0.7
     assert vote.predict_proba(X).shape == (len(y), 2)
+
+
+def test_the_comparison_groups_the_inner_folds(emotion_data):
+    from sklearn_mmer import evaluate_configurations
+
+    X, y, groups = emotion_data.data, emotion_data.target, emotion_data.groups
+    _RecordingGroupKFold.received = []
+    stack = make_stacking_fusion(
+        ["acoustic", "lexical"],
+        cv=_RecordingGroupKFold(2),
+        classifier=LogisticRegression(),
+    )
+    result = evaluate_configurations({"stacking": stack}, X, y, groups=groups, cv=3)
+    received = _RecordingGroupKFold.received
+    assert len(received) == 3
+    for inner_groups, (train, _) in zip(received, result.splits, strict=True):
+        np.testing.assert_array_equal(inner_groups, groups[train])

@@ -76,9 +76,11 @@ def make_configurations(
         always a hard vote; their stacking uses
         ``CalibratedClassifierCV(SVC(), ensemble=False)`` for the SVC's
         probabilities. True adds both.
-    classifier : classifier or dict of str to classifier, default=None
-        The classifier of every configuration instead of the network (see
-        the builders); None: the network.
+    classifier : classifier, default=None
+        The classifier of every configuration instead of the network, e.g.
+        ``LogisticRegression()`` (each configuration gets it as its builder
+        does); None: the network. For one classifier per modality, build
+        the configurations with the builders themselves.
     **params
         Parameters of every :class:`~sklearn_mmer.TorchMLPClassifier`, e.g.
         ``max_iter=50, early_stopping=True, random_state=0``. Early fusion
