@@ -57,9 +57,9 @@ def evaluate_configurations(
     Every configuration is cloned and fitted on the training part of each
     fold and scored on its test part; all of them see the same rows and the
     same folds, so their scores compare. Any scikit-learn classifier can be
-    a configuration. Rows that lack a modality some
-    configuration reads (a missing cell) are left out of *all* of them and
-    listed in ``excluded``, never dropped in silence.
+    a configuration. Rows that lack a modality some configuration reads (a
+    missing cell) are left out of *all* of them and listed in ``excluded``,
+    never dropped in silence.
 
     The evaluation is speaker-independent: the folds are checked to share no
     group between their training and test parts, and ``groups`` reach,
