@@ -31,6 +31,7 @@ def run(args, console: Console) -> int:
             list(data.data.columns),
             include=args.configs,
             voting=args.voting,
+            baselines=args.baselines,
             **classifier_params(args),
         )
     except ValueError as exc:

@@ -16,7 +16,7 @@ from .._version import __version__
 from ..evaluation import METRICS, ComparisonResult
 from ._environment import environment
 from ._figures import plot_comparison, plot_confusion_matrices, plot_per_class_f1
-from ._json import estimator_params, jsonable
+from ._json import configuration_record, jsonable
 from ._markdown import describe_training, report_markdown
 from ._metadata import RunMetadata
 from ._tables import format_summary
@@ -285,7 +285,7 @@ def results_record(
             for fold, row in result.folds.iterrows()
         ],
         "configurations": {
-            name: {"estimator": repr(estimator), "params": estimator_params(estimator)}
+            name: configuration_record(name, estimator)
             for name, estimator in result.configurations.items()
         },
         "summary": jsonable(result.summary.reset_index()),
