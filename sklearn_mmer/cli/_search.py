@@ -8,9 +8,9 @@ import time
 from ..evaluation import make_configurations, search_configuration
 from ..neural_network import TorchMLPClassifier
 from ..report import RunMetadata, format_search, write_search_report
-from ..report._search import describe_best
+from ..report._search import SEARCH_FILES, describe_best
 from ..utils import resolve_device
-from ._data import describe_data, grouping, load_data, protocol_splitter
+from ._data import check_out, describe_data, grouping, load_data, protocol_splitter
 from ._output import Console
 from ._run import classifier_params, vars_for_record
 
@@ -21,6 +21,7 @@ def search(args, console: Console) -> int:
     """Grid-search the classifier of one configuration and report the ranking."""
     started = time.perf_counter()
     resolve_device(args.device)
+    check_out(args, SEARCH_FILES)
     console.say(f"Loading {args.data or 'the demo data'} ...")
     grid = _grid(args)
     data = load_data(args, wanted=[args.config] if args.config else None)

@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..evaluation import METRIC_TABLE, ComparisonResult, describe_protocol
+from ..evaluation import (
+    BASELINES,
+    METRIC_TABLE,
+    ComparisonResult,
+    describe_protocol,
+    is_baseline,
+)
 from ..fusion._inspect import torch_classifiers
 from ._metadata import RunMetadata
 from ._tables import format_summary, per_fold_table, render_table
@@ -150,6 +156,7 @@ def _results_section(result, paths, link):
         f"{100 * best[f'{result.scoring}_mean']:.2f} %. Whether its lead is "
         "real is the paired comparison's question, below.",
     ]
+    lines += _baseline_lines(result)
     lines += _spread_lines(result)
     not_converged = result.per_fold.loc[~result.per_fold["converged"].astype(bool)]
     if len(not_converged):
@@ -310,6 +317,24 @@ def _importance_section(summary, paths, link):
             f"![Modality contribution]({link('figure_modality_importance')})",
         ]
     return "\n".join(lines)
+
+
+def _baseline_lines(result):
+    """Say what the baseline rows are, when there are any."""
+    kinds = [
+        f"`[{kind}]` is `{classifier!r}`"
+        for kind, classifier in BASELINES.items()
+        if any(name.endswith(f" [{kind}]") for name in result.summary.index)
+    ]
+    if not any(map(is_baseline, result.summary.index)):
+        return []
+    return [
+        "",
+        "Rows marked as baselines (hatched in the figure) put a classical "
+        "classifier where the network was, on the same pooled and "
+        "standardised inputs, rows and folds as the configuration they are "
+        f"named after: {'; '.join(kinds)}. Their late fusion is a hard vote.",
+    ]
 
 
 def _confusion_lines(result, paths, link):

@@ -15,6 +15,15 @@ from ._environment import environment
 from ._json import estimator_params, jsonable
 from ._metadata import RunMetadata
 from ._tables import format_mean_std, render_table
+from ._write import staged_folder
+
+# What a search writes in its folder.
+SEARCH_FILES = (
+    "search_results.csv",
+    "search_per_fold.csv",
+    "search.md",
+    "search.json",
+)
 
 
 def format_search(
@@ -71,8 +80,9 @@ def write_search_report(
     ``out`` receives ``search_results.csv`` (one row per candidate, ranked),
     ``search_per_fold.csv``, ``search.md`` (the ranked table, the protocol
     in one sentence and the best parameters) and ``search.json`` (all of
-    it, unrounded, with the exact parameters, folds and environment).
-    Other files in ``out``, such as a comparison report, are left alone.
+    it, unrounded, with the exact parameters, folds and environment). They
+    are written beside ``out`` and moved in together once complete; other
+    files in ``out``, such as a comparison report, are left alone.
 
     Parameters
     ----------
@@ -89,15 +99,19 @@ def write_search_report(
         The files written, by role.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     metadata = RunMetadata.coerce(metadata)
+    # All files or none: an error or interrupt leaves ``out`` as it was.
+    with staged_folder(out) as stage:
+        written = _write_search_files(result, stage, metadata)
+    return {role: out / path.name for role, path in written.items()}
+
+
+def _write_search_files(result, out, metadata):
     group = metadata.group_by or "speaker"
-    paths = {
-        "candidates": out / "search_results.csv",
-        "per_fold": out / "search_per_fold.csv",
-        "markdown": out / "search.md",
-        "json": out / "search.json",
-    }
+    paths = dict(
+        zip(("candidates", "per_fold", "markdown", "json"), SEARCH_FILES, strict=True)
+    )
+    paths = {role: out / name for role, name in paths.items()}
     result.candidates.to_csv(paths["candidates"], index=False)
     result.per_fold.to_csv(paths["per_fold"], index=False)
     paths["markdown"].write_text(_markdown(result, metadata, group), encoding="utf-8")

@@ -6,6 +6,9 @@ every common check an estimator cannot pass, each with its reason.
 
 from __future__ import annotations
 
+from sklearn.linear_model import LogisticRegression
+
+from ..fusion import GroupedStackingClassifier
 from ..neural_network import TorchMLPClassifier
 from ..preprocessing import ModalitySelector, TemporalMeanPool
 
@@ -27,6 +30,10 @@ def estimators_for_common_checks():
         ModalitySelector(modalities=0),
         TemporalMeanPool(),
         TorchMLPClassifier(**_CHECK_MLP_PARAMS),
+        GroupedStackingClassifier(
+            [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))],
+            cv=3,
+        ),
     ]
 
 
