@@ -1,13 +1,18 @@
 import itertools
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
+from sklearn_mmer.neural_network import _iterator
 from sklearn_mmer.neural_network._encoders import (
     ENCODERS,
     POOLINGS,
     SequenceEncoder,
 )
+from sklearn_mmer.neural_network._iterator import BucketBatchIterator
+from sklearn_mmer.neural_network._sequences import SequenceDataset, table_to_sequences
 
 # Encoders --------------------------------------------------------------------
 
@@ -88,3 +93,110 @@ def test_unknown_encoder_or_pooling_is_a_clear_error():
         SequenceEncoder(3, encoder="lstm")
     with pytest.raises(ValueError, match="pooling='max'"):
         SequenceEncoder(3, pooling="max")
+
+
+# Ragged tables, dataset and batches ------------------------------------------
+
+
+def _ragged(rng, n_rows, dim, longest=12):
+    return [
+        rng.normal(size=(rng.integers(1, longest + 1), dim)).astype(np.float32)
+        for _ in range(n_rows)
+    ]
+
+
+def test_columns_are_concatenated_per_frame_and_rows_sorted_on_request():
+    rng = np.random.default_rng(0)
+    a = _ragged(rng, 20, 3)
+    b = [rng.normal(size=(len(cell), 2)) for cell in a]
+    X = pd.DataFrame({"a": a, "b": b})
+    frames, lengths, dims, order = table_to_sequences(X, "Est", sort=True)
+    assert dims == (3, 2)
+    assert frames.dtype == np.float32 and frames.shape == (sum(map(len, a)), 5)
+    assert np.all(np.diff(lengths) >= 0)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    for position, row in enumerate(order):
+        block = frames[offsets[position] : offsets[position + 1]]
+        np.testing.assert_array_equal(block[:, :3], a[row])
+        np.testing.assert_allclose(block[:, 3:], b[row], rtol=1e-6)
+
+
+def test_utterance_vectors_and_numeric_columns_are_one_frame_sequences():
+    X = pd.DataFrame({"lexical": [np.arange(4.0), np.ones(4)], "age": [30, 41]})
+    frames, lengths, dims, _ = table_to_sequences(X, "Est")
+    assert dims == (4, 1)
+    np.testing.assert_array_equal(lengths, [1, 1])
+    np.testing.assert_array_equal(frames, [[0, 1, 2, 3, 30], [1, 1, 1, 1, 41]])
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ([np.ones((3, 2)), np.ones((4, 2))], "column 'b' has 4"),
+        ([np.ones((3, 2)), None], "column 'b': the cell is missing"),
+        ([np.ones((3, 2)), np.ones((0, 2))], "zero frames"),
+        ([np.ones((3, 2)), np.ones((3, 5))], "feature dimension 5 differs"),
+        ([np.ones((3, 2)), np.full((3, 2), np.nan)], "column 'b': the features"),
+        ([np.ones((3, 2)), np.ones((3, 2, 1))], "expected a 2-D"),
+        ([np.ones((3, 2)), "frames.npy"], "got the string"),
+    ],
+)
+def test_bad_cells_raise_naming_row_and_column(cells, message):
+    X = pd.DataFrame(
+        {"a": [np.ones((3, 2)), np.ones((3, 2))], "b": cells}, index=["u0", "u1"]
+    )
+    with pytest.raises(ValueError, match=f"row 'u1' \\(position 1\\).*{message}"):
+        table_to_sequences(X, "Est")
+
+
+def test_input_is_left_untouched():
+    X = pd.DataFrame({"a": [[1.0, 2.0], np.ones((2, 2))]})
+    table_to_sequences(X, "Est")
+    assert isinstance(X.loc[0, "a"], list)
+
+
+def test_bucketing_keeps_every_row_once_per_epoch_and_pads_little():
+    rng = np.random.default_rng(0)
+    cells = _ragged(rng, 203, 2, longest=60)
+    frames, lengths, _, _ = table_to_sequences(pd.DataFrame({"a": cells}), "Est")
+    iterator = BucketBatchIterator(
+        SequenceDataset(frames, lengths, np.arange(203)), batch_size=8, shuffle=True
+    )
+    torch.manual_seed(0)
+    epochs = [list(iterator) for _ in range(2)]
+    assert len(iterator) == len(epochs[0]) == 26
+    real = padded = 0
+    for batches in epochs:
+        rows = torch.cat([y for _, y in batches])
+        assert sorted(rows.tolist()) == list(range(203))
+        for X_batch, y in batches:
+            x, mask = X_batch["x"], X_batch["mask"]
+            assert x.shape[:2] == mask.shape and mask[:, -1].any()
+            for i, row in enumerate(y.tolist()):
+                n = len(cells[row])
+                np.testing.assert_array_equal(x[i, :n].numpy(), cells[row])
+                assert mask[i, :n].all() and not mask[i, n:].any()
+                assert not x[i, n:].any()
+            real, padded = real + int(mask.sum()), padded + mask.numel()
+    assert real / padded > 0.8  # unsorted batches of 8 would be about 0.6
+    first = [y.tolist() for _, y in epochs[0]]
+    assert first != [y.tolist() for _, y in epochs[1]]
+
+
+def test_ordered_batches_keep_dataset_order_and_bound_their_size(monkeypatch):
+    monkeypatch.setattr(_iterator, "_PREDICT_BATCH_VALUES", 40)
+    lengths = np.array([1, 1, 2, 2, 3, 9, 9])
+    frames = np.arange(lengths.sum() * 2, dtype=np.float32).reshape(-1, 2)
+    dataset = SequenceDataset(frames, lengths, np.arange(7))
+    batches = list(BucketBatchIterator(dataset, batch_size=3, shuffle=False))
+    assert [y.tolist() for _, y in batches] == [[0, 1, 2], [3, 4], [5, 6]]
+    assert all(X["x"].numel() <= 40 for X, _ in batches[:2])
+
+
+def test_subset_gathers_the_rows_frames():
+    frames = np.arange(12, dtype=np.float32).reshape(6, 2)
+    dataset = SequenceDataset(frames, [1, 3, 2], np.array([0, 1, 2]))
+    subset = dataset.subset([2, 0])
+    np.testing.assert_array_equal(subset.lengths, [2, 1])
+    np.testing.assert_array_equal(subset.frames, frames[[4, 5, 0]])
+    np.testing.assert_array_equal(subset.y, [2, 0])

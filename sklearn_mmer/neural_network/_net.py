@@ -17,10 +17,13 @@ from __future__ import annotations
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import BatchScoring, Callback, EpochScoring
+from skorch.dataset import get_len
 
-from ._iterator import TensorBatchIterator
+from ._iterator import BucketBatchIterator, TensorBatchIterator
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+# Iterators that take the net's device and keep the data there for a fit.
+_DEVICE_ITERATORS = (TensorBatchIterator, BucketBatchIterator)
 
 
 def _overrides(callback, hook) -> bool:
@@ -68,13 +71,13 @@ class FastNeuralNetClassifier(NeuralNetClassifier):
         moves it to the CPU) also feeds its batches from the CPU.
         """
         iterator_cls = self.iterator_train if training else self.iterator_valid
-        if iterator_cls is not TensorBatchIterator:
+        if iterator_cls not in _DEVICE_ITERATORS:
             return super().get_iterator(dataset, training=training)
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = {"batch_size": self.batch_size, **self.get_params_for(prefix)}
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = len(dataset)
-        return TensorBatchIterator(dataset, device=self.device, **kwargs)
+        return iterator_cls(dataset, device=self.device, **kwargs)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Note, once per fit, which batch events some callback needs."""
@@ -114,7 +117,7 @@ class FastNeuralNetClassifier(NeuralNetClassifier):
         for batch in iterator:
             step = step_fn(batch, **fit_params)
             losses.append(step["loss"].detach())
-            sizes.append(len(batch[0]))
+            sizes.append(get_len(batch[0]))
         if not losses:
             return
         # One device-to-host transfer per epoch instead of one per batch.
