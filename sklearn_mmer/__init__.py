@@ -14,7 +14,7 @@ from .evaluation import (
     make_configurations,
 )
 from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
-from .neural_network import TorchMLPClassifier
+from .neural_network import TorchMLPClassifier, TorchSequenceClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool
 from .report import format_summary, write_report
 
@@ -28,6 +28,7 @@ __all__ = [
     "TemporalMeanPool",
     # models
     "TorchMLPClassifier",
+    "TorchSequenceClassifier",
     # fusion builders
     "make_unimodal",
     "make_early_fusion",

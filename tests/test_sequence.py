@@ -1,10 +1,17 @@
 import itertools
+import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, GroupKFold
+from sklearn.pipeline import Pipeline
 
+from sklearn_mmer import ModalitySelector, TorchSequenceClassifier
 from sklearn_mmer.neural_network import _iterator
 from sklearn_mmer.neural_network._encoders import (
     ENCODERS,
@@ -200,3 +207,194 @@ def test_subset_gathers_the_rows_frames():
     np.testing.assert_array_equal(subset.lengths, [2, 1])
     np.testing.assert_array_equal(subset.frames, frames[[4, 5, 0]])
     np.testing.assert_array_equal(subset.y, [2, 0])
+
+
+# TorchSequenceClassifier -------------------------------------------------------
+
+SMALL = {"hidden_size": 8, "hidden_layer_sizes": (8,), "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def order_task():
+    """Two classes that differ only in the order of their frames.
+
+    Each sequence rises or falls; the mean over frames says nothing about
+    the class, so only a model of the sequence can tell them apart.
+    """
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 160)
+    cells = []
+    for label in y:
+        n = rng.integers(4, 13)
+        ramp = np.linspace(-1, 1, n) * (1 if label else -1)
+        cells.append(
+            np.column_stack([ramp, rng.normal(size=n)]).astype(np.float32)
+            + 0.1 * rng.normal(size=(n, 2)).astype(np.float32)
+        )
+    X = pd.DataFrame({"acoustic": cells}, index=[f"utt{i}" for i in range(160)])
+    return X, y, np.repeat(np.arange(8), 20)
+
+
+@pytest.mark.parametrize("encoder", ["gru", "transformer", "conv"])
+def test_learns_what_the_mean_over_frames_cannot_tell(order_task, encoder):
+    X, y, _ = order_task
+    clf = TorchSequenceClassifier(
+        encoder,
+        **{**SMALL, "hidden_size": 16},
+        learning_rate_init=1e-2,
+        max_iter=40,
+        random_state=0,
+    ).fit(X[:120], y[:120])
+    assert clf.score(X[120:], y[120:]) > 0.85
+    mean_only = TorchSequenceClassifier(
+        "none", "mean", **SMALL, learning_rate_init=1e-2, max_iter=40, random_state=0
+    ).fit(X[:120], y[:120])
+    assert mean_only.score(X[120:], y[120:]) < 0.7
+    assert clf.n_iter_ == len(clf.loss_curve_) <= 40
+    assert isinstance(clf.module_.encoder, SequenceEncoder)
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_padding_never_changes_a_prediction(order_task, encoder):
+    X, y, _ = order_task
+    clf = TorchSequenceClassifier(
+        encoder, **SMALL, max_iter=2, n_heads=2, random_state=0
+    ).fit(X, y)
+    lengths = np.array([len(cell) for cell in X["acoustic"]])
+    shortest = int(np.argmin(lengths))
+    alone = clf.predict_proba(X.iloc[[shortest]])
+    # All 160 rows go in one batch, padded to the longest sequence.
+    among_longer = clf.predict_proba(X)[shortest]
+    assert lengths.max() > 2 * lengths[shortest]
+    np.testing.assert_allclose(among_longer, alone[0], rtol=1e-5, atol=1e-6)
+
+
+def test_same_seed_same_model_and_global_random_state_untouched(order_task):
+    X, y, _ = order_task
+    params = {**SMALL, "dropout": 0.2, "max_iter": 3}
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first = TorchSequenceClassifier(**params, random_state=7).fit(X, y)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+    second = TorchSequenceClassifier(**params, random_state=7).fit(X, y)
+    other = TorchSequenceClassifier(**params, random_state=8).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    assert first.loss_curve_ == second.loss_curve_
+    assert not np.array_equal(first.predict_proba(X), other.predict_proba(X))
+
+
+def test_standardizes_frames_with_the_training_frames_statistics(order_task):
+    X, y, _ = order_task
+    shifted = X.assign(acoustic=[cell * 50 + 1000 for cell in X["acoustic"]])
+    clf = TorchSequenceClassifier(**SMALL, max_iter=2, random_state=0)
+    frames = np.concatenate(list(shifted["acoustic"]))
+    clf.fit(shifted, y)
+    np.testing.assert_allclose(clf.frame_scaler_.mean_, frames.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(clf.frame_scaler_.scale_, frames.std(0), rtol=1e-4)
+    raw = TorchSequenceClassifier(**SMALL, max_iter=2, standardize=False)
+    assert raw.fit(shifted, y).frame_scaler_ is None
+    # Scaled frames predict as the unscaled data do with the same seed.
+    plain = TorchSequenceClassifier(**SMALL, max_iter=2, random_state=0).fit(X, y)
+    np.testing.assert_allclose(
+        clf.predict_proba(shifted), plain.predict_proba(X), atol=1e-4
+    )
+
+
+def test_columns_concatenate_per_frame_and_utterance_vectors_are_one_frame():
+    rng = np.random.default_rng(0)
+    y = np.tile([0, 1], 20)
+    visual = _ragged(rng, 40, 3)
+    X = pd.DataFrame(
+        {
+            "visual": visual,
+            "acoustic": [rng.normal(size=(len(c), 2)) for c in visual],
+        }
+    )
+    clf = TorchSequenceClassifier(**SMALL, max_iter=2, random_state=0).fit(X, y)
+    assert clf.input_dims_ == (3, 2) and clf.n_features_in_ == 2
+    assert clf.module_.encoder.frames.gru.input_size == 5
+    lexical = pd.DataFrame({"lexical": list(rng.normal(size=(40, 6)))})
+    clf = TorchSequenceClassifier(**SMALL, max_iter=2, random_state=0)
+    assert clf.fit(lexical, y).predict(lexical).shape == (40,)
+    X.loc[3, "acoustic"] = np.ones((len(visual[3]) + 1, 2))
+    with pytest.raises(ValueError, match="row 3: column 'visual' has"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match="columns concatenated per frame"):
+        clf.fit(X.iloc[:10], y[:10])
+
+
+def test_predict_checks_columns_and_dimensions(order_task):
+    X, y, _ = order_task
+    clf = TorchSequenceClassifier(**SMALL, max_iter=1, random_state=0).fit(X, y)
+    wrong = X.assign(acoustic=[np.ones((3, 5))] * len(X))
+    with pytest.raises(ValueError, match="feature dimension 5 differs from 2 in the"):
+        clf.predict(wrong)
+    with pytest.raises(ValueError, match="hidden_size=6 must be a multiple"):
+        TorchSequenceClassifier("transformer", hidden_size=6, n_heads=4).fit(X, y)
+
+
+def test_early_stopping_holds_out_whole_speakers(order_task):
+    X, y, groups = order_task
+    clf = TorchSequenceClassifier(
+        **SMALL, early_stopping=True, max_iter=3, n_iter_no_change=2, random_state=0
+    ).fit(X, y, groups=groups)
+    valid = clf.validation_indices_
+    rest = np.setdiff1d(np.arange(len(y)), valid)
+    assert len(valid) and set(groups[valid]).isdisjoint(groups[rest])
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.net_._lean_training
+
+
+def test_grid_search_over_encoders_with_groups(order_task):
+    X, y, groups = order_task
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = Pipeline(
+            [
+                ("select", ModalitySelector(["acoustic"])),
+                (
+                    "classifier",
+                    TorchSequenceClassifier(
+                        **SMALL, max_iter=2, early_stopping=True, random_state=0
+                    ).set_fit_request(groups=True),
+                ),
+            ]
+        )
+        search = GridSearchCV(
+            pipe,
+            {"classifier__encoder": ["gru", "conv"]},
+            cv=GroupKFold(2),
+        ).fit(X, y, groups=groups)
+    assert search.best_params_["classifier__encoder"] in {"gru", "conv"}
+    assert len(search.cv_results_["mean_test_score"]) == 2
+    assert search.best_estimator_[-1].validation_indices_ is not None
+
+
+def test_clone_and_pickle(order_task):
+    X, y, _ = order_task
+    clf = TorchSequenceClassifier(
+        "transformer",
+        **SMALL,
+        n_heads=2,
+        class_weight="balanced",
+        max_iter=2,
+        random_state=0,
+    ).fit(X, y)
+    copy = clone(clf)
+    assert copy.get_params() == clf.get_params() and not hasattr(copy, "net_")
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_model_saved_on_cuda_loads_on_a_cpu_only_machine(order_task):
+    X, y, _ = order_task
+    clf = TorchSequenceClassifier(**SMALL, max_iter=2, random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    clf.net_.device = "cuda"  # as if trained on a GPU; tensors are stored device-free
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skorch's DeviceWarning says what we expect
+        loaded = pickle.loads(pickle.dumps(clf))
+    assert str(loaded.net_.device) == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)

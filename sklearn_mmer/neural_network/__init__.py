@@ -1,5 +1,6 @@
 """PyTorch classifiers with a scikit-learn interface, trained through skorch."""
 
 from ._mlp import TorchMLPClassifier
+from ._sequence import TorchSequenceClassifier
 
-__all__ = ["TorchMLPClassifier"]
+__all__ = ["TorchMLPClassifier", "TorchSequenceClassifier"]
