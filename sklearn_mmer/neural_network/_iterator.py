@@ -105,7 +105,7 @@ _POOL_BATCHES = 16
 _PREDICT_BATCH_VALUES = 2**24
 
 
-class BucketBatchIterator:
+class BucketBatchIterator(TensorBatchIterator):
     """Yield padded batches of sequences of similar length, with masks.
 
     Batches are ``({"x": x, "mask": mask}, y)``: ``x`` of shape
@@ -123,8 +123,9 @@ class BucketBatchIterator:
 
     Parameters
     ----------
-    dataset : SequenceDataset
-        The sequences.
+    dataset : skorch.dataset.Dataset
+        ``X`` the :class:`~sklearn_mmer.neural_network._sequences.RaggedSequences`,
+        ``y`` the targets or None.
     batch_size : int
         Rows per batch (training), most rows per batch (otherwise).
     shuffle : bool, default=False
@@ -138,15 +139,17 @@ class BucketBatchIterator:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.device = torch.device(device)
-        frames, y = dataset.frames, dataset.y
+        sequences = dataset.X
+        y = None if dataset.y is None else torch.as_tensor(dataset.y)
+        frames = sequences.frames
         # One zero row past the end: padded positions gather it.
         frames = torch.cat([frames, frames.new_zeros(1, frames.shape[1])])
         home = self.device if _fits_on(self.device, frames, y) else torch.device("cpu")
         self._frames = frames.to(home)
         self._y = None if y is None else y.to(self.device)
-        self._lengths = dataset.lengths.to(home)
-        self._starts = dataset.starts.to(home)
-        self._host_lengths = dataset.lengths.numpy()
+        self._lengths = sequences.lengths.to(home)
+        self._starts = sequences.starts.to(home)
+        self._host_lengths = sequences.lengths.numpy()
         self._in_order = None if shuffle else self._ordered_batches()
 
     def __len__(self):

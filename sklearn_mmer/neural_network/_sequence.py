@@ -8,28 +8,18 @@ from numbers import Integral
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.base import _fit_context
-from sklearn.preprocessing import LabelEncoder, StandardScaler
-from sklearn.utils import check_random_state
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
-from skorch.helper import predefined_split
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from ..utils import resolve_device, torch_threads
 from ..utils._frames import check_table
+from ._base import BaseTorchClassifier, check_layer_sizes, check_target
 from ._encoders import ENCODERS, POOLINGS, SequenceEncoder
 from ._iterator import BucketBatchIterator
-from ._mlp import _SINGLE_THREAD_WORK, TorchMLPClassifier, _seeded_torch
-from ._module import MLPModule
-from ._sequences import SequenceDataset, table_to_sequences
-from ._split import validation_split
+from ._mlp import _SINGLE_THREAD_WORK
+from ._module import ACTIVATIONS, MLPModule
+from ._sequences import RaggedSequences, table_to_sequences
 
 # Frames standardised per chunk: the scaler's float64 temporaries stay small.
 _SCALER_CHUNK_FRAMES = 2**16
@@ -78,7 +68,7 @@ class SequenceClassifierModule(nn.Module):
         return self.head(embedding)
 
 
-class TorchSequenceClassifier(TorchMLPClassifier):
+class TorchSequenceClassifier(BaseTorchClassifier):
     """Classifier of ragged frame sequences: an encoder over time, then an MLP.
 
     Reads the frames themselves rather than their mean: a frame encoder
@@ -232,7 +222,12 @@ class TorchSequenceClassifier(TorchMLPClassifier):
     """
 
     _parameter_constraints: dict = {
-        **TorchMLPClassifier._parameter_constraints,
+        **BaseTorchClassifier._parameter_constraints,
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "encoder": [StrOptions(set(ENCODERS))],
         "pooling": [StrOptions(set(POOLINGS))],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
@@ -242,6 +237,8 @@ class TorchSequenceClassifier(TorchMLPClassifier):
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "standardize": ["boolean"],
     }
+
+    _iterator = BucketBatchIterator
 
     def __init__(
         self,
@@ -296,70 +293,6 @@ class TorchSequenceClassifier(TorchMLPClassifier):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
-        """Train the network.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_columns)
-            Cells of ``(frames, dim)`` (or ``(dim,)``) arrays.
-        y : array-like of shape (n_samples,)
-            Class labels, ints or strings.
-        groups : array-like of shape (n_samples,), default=None
-            Group (speaker) of each row, for a speaker-disjoint validation
-            split with ``early_stopping``; reaches the classifier inside a
-            pipeline through metadata routing.
-
-        Returns
-        -------
-        self : object
-            The fitted classifier.
-        """
-        self._check_encoder_params()
-        # y first: validate_data(X="no_validation") forgets feature names.
-        y = validate_data(self, X="no_validation", y=y)
-        dataset, _ = self._validate_sequences(X, reset=True)
-        check_consistent_length(dataset.lengths, y)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the "
-                f"data, but the data contains only 1 class: {self.classes_[0]!r}."
-            )
-        y_encoded = encoder.transform(y).astype(np.int64)
-        dataset.y = torch.from_numpy(y_encoded)
-        if groups is not None:
-            groups = column_or_1d(groups)
-            check_consistent_length(y, groups)
-
-        self.device_ = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-
-        self.validation_indices_ = None
-        train_split, train_dataset = None, dataset
-        if self.early_stopping:
-            train_index, valid_index = validation_split(
-                y_encoded, groups, self.validation_fraction, rng
-            )
-            self.validation_indices_ = valid_index
-            # Laid out by length, validation batches pad little.
-            by_length = np.argsort(dataset.lengths.numpy()[valid_index], kind="stable")
-            train_split = predefined_split(dataset.subset(valid_index[by_length]))
-            train_dataset = dataset.subset(train_index)
-
-        self.net_ = self._build_net(dataset.frames.shape[1], y, train_split)
-        with (
-            _seeded_torch(seed, self.device_),
-            torch_threads(self._training_threads(dataset)),
-        ):
-            self.net_.fit(train_dataset, None)
-        self._record_training()
-        return self
-
     def predict_proba(self, X):
         """Class probabilities (softmax of the network's output).
 
@@ -374,16 +307,24 @@ class TorchSequenceClassifier(TorchMLPClassifier):
             Each row sums to one; columns follow ``classes_``.
         """
         check_is_fitted(self)
-        dataset, order = self._validate_sequences(X, reset=False)
-        proba = np.empty((len(order), len(self.classes_)))
-        proba[order] = self.net_.predict_proba(dataset)
+        sequences = self._validate_inputs(X, reset=False)
+        proba = np.empty((len(sequences), len(self.classes_)))
+        proba[sequences.order] = self.net_.predict_proba(sequences)
         return proba
 
-    def _validate_sequences(self, X, *, reset):
-        """Return ``(dataset, order)``: X's frames, scaled, and the rows' order.
+    def _check_params(self):
+        if self.encoder == "transformer" and self.hidden_size % self.n_heads:
+            raise ValueError(
+                f"hidden_size={self.hidden_size} must be a multiple of "
+                f"n_heads={self.n_heads} for the transformer encoder."
+            )
 
-        Outside fit the rows are laid out by length (``order`` gives each
-        one's input position), so that prediction batches pad little.
+    def _validate_inputs(self, X, y="no_validation", *, reset):
+        """Read X's frames into :class:`RaggedSequences`, standardised.
+
+        In :meth:`fit` the rows keep their order; otherwise they are laid out
+        by length (``order`` gives each one's input position), so that
+        prediction batches pad little.
         """
         if not reset:  # sklearn's messages for a wrong shape or column count
             check_table(X, type(self).__name__)
@@ -394,7 +335,6 @@ class TorchSequenceClassifier(TorchMLPClassifier):
         )
         if reset:
             validate_data(self, X, skip_check_array=True, reset=True)
-        if reset:
             self.input_dims_ = dims
             self.frame_scaler_ = None
             if self.standardize:
@@ -404,37 +344,37 @@ class TorchSequenceClassifier(TorchMLPClassifier):
         if self.frame_scaler_ is not None:
             for chunk in _chunks(frames):
                 self.frame_scaler_.transform(chunk, copy=False)
-        return SequenceDataset(frames, lengths), order
+        sequences = RaggedSequences(frames, lengths, order=order)
+        if isinstance(y, str) and y == "no_validation":
+            return sequences
+        return sequences, check_target(self, y, len(sequences))
 
-    def _check_encoder_params(self):
-        if self.encoder == "transformer" and self.hidden_size % self.n_heads:
-            raise ValueError(
-                f"hidden_size={self.hidden_size} must be a multiple of "
-                f"n_heads={self.n_heads} for the transformer encoder."
-            )
+    def _take(self, inputs, index):
+        return inputs.subset(index)
 
-    def _build_net(self, n_features, y, train_split):
-        net = super()._build_net(n_features, y, train_split)
-        return net.set_params(
-            module=SequenceClassifierModule,
-            module__encoder=self.encoder,
-            module__pooling=self.pooling,
-            module__hidden_size=self.hidden_size,
-            module__num_layers=self.num_layers,
-            module__bidirectional=self.bidirectional,
-            module__n_heads=self.n_heads,
-            module__kernel_size=self.kernel_size,
-            iterator_train=BucketBatchIterator,
-            iterator_valid=BucketBatchIterator,
-            classes=list(range(len(self.classes_))),
-        )
+    def _module_params(self, inputs):
+        return SequenceClassifierModule, {
+            "n_features": inputs.frames.shape[1],
+            "n_classes": len(self.classes_),
+            "hidden_layer_sizes": check_layer_sizes(self.hidden_layer_sizes),
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "encoder": self.encoder,
+            "pooling": self.pooling,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "bidirectional": self.bidirectional,
+            "n_heads": self.n_heads,
+            "kernel_size": self.kernel_size,
+        }
 
-    def _training_threads(self, dataset):
-        """One CPU thread for small batches, as TorchMLPClassifier does."""
+    def _training_threads(self, inputs):
+        """One CPU thread for small batches, as :class:`TorchMLPClassifier`."""
         if torch.device(self.device_).type != "cpu":
             return None
-        frames_per_batch = self.batch_size * float(dataset.lengths.float().mean())
-        width = dataset.frames.shape[1] + self.hidden_size
+        # Multiply-adds of the encoder's input and recurrent products per batch.
+        frames_per_batch = self.batch_size * float(inputs.lengths.float().mean())
+        width = inputs.frames.shape[1] + self.hidden_size
         work = frames_per_batch * width * self.hidden_size * 6
         return 1 if work < _SINGLE_THREAD_WORK else None
 

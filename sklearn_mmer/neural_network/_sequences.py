@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from ..utils._frames import check_table, describe_row, is_missing_cell
 
 
-class SequenceDataset(Dataset):
+class RaggedSequences:
     """Sequences stored as one frame matrix and per-row frame counts.
+
+    The ``X`` that the skorch net of :class:`TorchSequenceClassifier` takes
+    (skorch wraps it in a :class:`skorch.dataset.Dataset` with the targets);
+    :class:`~sklearn_mmer.neural_network._iterator.BucketBatchIterator`
+    gathers padded batches from it.
 
     Parameters
     ----------
@@ -24,34 +28,29 @@ class SequenceDataset(Dataset):
         Every row's frames, rows one after another.
     lengths : ndarray or Tensor of int of shape (n_rows,)
         Frames of each row; all positive.
-    y : ndarray or Tensor of shape (n_rows,), default=None
-        Targets.
+    order : ndarray of int of shape (n_rows,), default=None
+        Position of each row in the table it was read from, when the rows
+        were laid out in another order (e.g. by length); None: same order.
     """
 
-    def __init__(self, frames, lengths, y=None):
+    def __init__(self, frames, lengths, order=None):
         self.frames = torch.as_tensor(frames)
         self.lengths = torch.as_tensor(lengths, dtype=torch.int64)
         self.starts = torch.cumsum(self.lengths, 0) - self.lengths
-        self.y = None if y is None else torch.as_tensor(y)
+        self.order = np.arange(len(self.lengths)) if order is None else order
 
     def __len__(self):
         return len(self.lengths)
 
-    def __getitem__(self, i):
-        start, length = int(self.starts[i]), int(self.lengths[i])
-        frames = self.frames[start : start + length]
-        return frames, (torch.tensor(0) if self.y is None else self.y[i])
-
-    def subset(self, rows) -> SequenceDataset:
-        """Return a new dataset of the given rows, in the given order."""
+    def subset(self, rows) -> RaggedSequences:
+        """Return the given rows, in the given order, with their own frames."""
         rows = torch.as_tensor(rows, dtype=torch.int64)
         lengths = self.lengths[rows]
         # Each selected frame: its row's start plus its position in the row.
         shift = self.starts[rows] - (lengths.cumsum(0) - lengths)
         first = torch.repeat_interleave(shift, lengths)
         index = first + torch.arange(int(lengths.sum()))
-        y = None if self.y is None else self.y[rows]
-        return SequenceDataset(self.frames[index], lengths, y)
+        return RaggedSequences(self.frames[index], lengths)
 
 
 def table_to_sequences(X, estimator_name: str, input_dims=None, sort=False):
