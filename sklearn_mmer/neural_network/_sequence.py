@@ -312,7 +312,13 @@ class TorchSequenceClassifier(BaseTorchClassifier):
         proba[sequences.order] = self.net_.predict_proba(sequences)
         return proba
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
     def _check_params(self):
+        check_layer_sizes(self.hidden_layer_sizes)
         if self.encoder == "transformer" and self.hidden_size % self.n_heads:
             raise ValueError(
                 f"hidden_size={self.hidden_size} must be a multiple of "
