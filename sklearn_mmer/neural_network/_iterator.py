@@ -142,8 +142,6 @@ class BucketBatchIterator(TensorBatchIterator):
         sequences = dataset.X
         y = None if dataset.y is None else torch.as_tensor(dataset.y)
         frames = sequences.frames
-        # One zero row past the end: padded positions gather it.
-        frames = torch.cat([frames, frames.new_zeros(1, frames.shape[1])])
         home = self.device if _fits_on(self.device, frames, y) else torch.device("cpu")
         self._frames = frames.to(home)
         self._y = None if y is None else y.to(self.device)
@@ -197,10 +195,11 @@ class BucketBatchIterator(TensorBatchIterator):
         positions = torch.arange(n_frames, device=rows.device)
         lengths = self._lengths[rows]
         mask = positions < lengths.unsqueeze(1)
-        pad_row = len(self._frames) - 1
-        index = torch.where(mask, self._starts[rows].unsqueeze(1) + positions, pad_row)
+        # Padded positions gather the row's first frame, then become zeros.
+        index = self._starts[rows].unsqueeze(1) + positions * mask
         x = self._frames.index_select(0, index.view(-1))
         x = x.view(len(rows), n_frames, self._frames.shape[1])
+        x.masked_fill_(~mask.unsqueeze(-1), 0.0)
         y = None if self._y is None else self._y[rows.to(self._y.device)]
         if x.device != self.device:
             x, mask = x.to(self.device), mask.to(self.device)
