@@ -13,7 +13,14 @@ from .evaluation import (
     evaluate_configurations,
     make_configurations,
 )
-from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
+from .fusion import (
+    GroupedStackingClassifier,
+    make_early_fusion,
+    make_late_fusion,
+    make_stacking_fusion,
+    make_unimodal,
+    request_groups,
+)
 from .neural_network import TorchMLPClassifier, TorchSequenceClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool
 from .report import format_summary, write_report
@@ -33,6 +40,8 @@ __all__ = [
     "make_unimodal",
     "make_early_fusion",
     "make_late_fusion",
+    "make_stacking_fusion",
+    "GroupedStackingClassifier",
     "request_groups",
     # evaluation
     "make_configurations",

@@ -9,7 +9,7 @@ from .._version import __version__
 
 CONFIG_HELP = (
     "comma-separated configurations among the modalities the data has "
-    "(visual, acoustic, lexical, ...), early and late"
+    "(visual, acoustic, lexical, ...), early, late and stacking"
 )
 DEMO_SAMPLES = 1336
 
@@ -59,7 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_names,
         default=None,
         metavar="NAMES",
-        help=CONFIG_HELP + " (default: all the data allows)",
+        help=CONFIG_HELP + " (default: all the data allows, stacking aside)",
+    )
+    run.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also score each configuration with a logistic regression "
+        "(C=0.01) and an RBF SVC (C=1) in place of the network, on the same "
+        "pooled, scaled inputs and folds: rows such as 'early [svc]'",
     )
     run.add_argument(
         "--voting",
@@ -91,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         default=None,
         metavar="NAME",
-        help="the configuration to tune: a modality, early or late "
+        help="the configuration to tune: a modality, early, late or stacking "
         "(default: early, or the only modality)",
     )
     search.add_argument(

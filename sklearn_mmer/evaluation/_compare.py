@@ -56,15 +56,18 @@ def evaluate_configurations(
 
     Every configuration is cloned and fitted on the training part of each
     fold and scored on its test part; all of them see the same rows and the
-    same folds, so their scores compare. Rows that lack a modality some
-    configuration reads (a missing cell) are left out of *all* of them and
-    listed in ``excluded``, never dropped in silence.
+    same folds, so their scores compare. Any scikit-learn classifier can be
+    a configuration. Rows that lack a modality some configuration reads (a
+    missing cell) are left out of *all* of them and listed in ``excluded``,
+    never dropped in silence.
 
     The evaluation is speaker-independent: the folds are checked to share no
-    group between their training and test parts, and ``groups`` reach the
-    ``fit`` of every :class:`~sklearn_mmer.TorchMLPClassifier` through
-    metadata routing, so that with ``early_stopping=True`` the validation
-    split is carved from the training part and shares no speaker with it.
+    group between their training and test parts, and ``groups`` reach,
+    through metadata routing, the ``fit`` of every estimator inside that
+    takes them (and of no other): with ``early_stopping=True`` a
+    :class:`~sklearn_mmer.TorchMLPClassifier` carves its validation split
+    from the training part, sharing no speaker with it, and a
+    :class:`~sklearn_mmer.GroupedStackingClassifier` groups its inner folds.
     The test part plays no role in training or model selection.
 
     Parameters
@@ -301,9 +304,10 @@ def _fit_and_score(
             # Non-convergence is recorded per fold instead of warned 25 times.
             warnings.simplefilter("ignore", ConvergenceWarning)
             _warm_up(estimator)
-            fitted = clone(estimator)
-            if torch_classifiers(fitted):
-                request_groups(fitted)
+            # Groups go to every estimator that takes them (networks for
+            # speaker-disjoint validation, stacking for its inner folds) and
+            # to no other.
+            fitted = request_groups(clone(estimator))
             fit_params = (
                 {"groups": groups[train]}
                 if get_routing_for_object(fitted).consumes("fit", ["groups"])

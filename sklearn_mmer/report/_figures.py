@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-from ..evaluation import METRICS, ComparisonResult
+from ..evaluation import METRICS, ComparisonResult, is_baseline
 
 METRIC_TITLES = {
     "f1_micro": "F1-micro",
@@ -21,6 +22,9 @@ METRIC_TITLES = {
 }
 # Beyond this many classes the numbers no longer fit in the cells.
 _MAX_ANNOTATED_CLASSES = 10
+# How the bars and tick labels of classical baselines stand apart.
+BASELINE_HATCH = "//"
+BASELINE_LABEL_COLOUR = "dimgrey"
 
 
 def plot_comparison(result: ComparisonResult) -> Figure:
@@ -28,7 +32,8 @@ def plot_comparison(result: ComparisonResult) -> Figure:
 
     Configurations appear in rank order. The dashed line is the F1-micro of
     always predicting the most frequent class, the floor any model must
-    clear.
+    clear. Classical baselines (see :func:`~sklearn_mmer.make_configurations`)
+    have hatched bars and grey, italic names.
 
     Parameters
     ----------
@@ -45,6 +50,7 @@ def plot_comparison(result: ComparisonResult) -> Figure:
     ax = figure.add_subplot()
     width = 0.8 / len(METRICS)
     positions = np.arange(len(names))
+    baselines = [is_baseline(name) for name in names]
     for k, metric in enumerate(METRICS):
         bars = ax.bar(
             positions + (k - (len(METRICS) - 1) / 2) * width,
@@ -54,6 +60,9 @@ def plot_comparison(result: ComparisonResult) -> Figure:
             capsize=3,
             label=METRIC_TITLES[metric],
         )
+        for bar, baseline in zip(bars, baselines, strict=True):
+            if baseline:
+                bar.set_hatch(BASELINE_HATCH)
         ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
     ax.axhline(
         100 * _majority_share(result),
@@ -63,10 +72,26 @@ def plot_comparison(result: ComparisonResult) -> Figure:
         label="Majority class (F1-micro)",
     )
     ax.set_xticks(positions, names)
+    for label, baseline in zip(ax.get_xticklabels(), baselines, strict=True):
+        if baseline:
+            label.set_color(BASELINE_LABEL_COLOUR)
+            label.set_fontstyle("italic")
+    if len(names) > 6:
+        ax.tick_params(axis="x", labelrotation=30)
     ax.set_ylabel("Score (%), mean ± std over folds")
     ax.set_ylim(0, 100)
     ax.set_title("Configurations ranked by F1-micro")
-    ax.legend(loc="upper right", fontsize=8)
+    handles, _ = ax.get_legend_handles_labels()
+    if any(baselines):
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="black",
+                hatch=BASELINE_HATCH,
+                label="Classical baseline",
+            )
+        )
+    ax.legend(handles=handles, loc="upper right", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     return figure
 

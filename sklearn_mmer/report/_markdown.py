@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..evaluation import ComparisonResult
+from ..evaluation import BASELINES, ComparisonResult, is_baseline
 from ..fusion._inspect import torch_classifiers
 from ._metadata import RunMetadata
 from ._tables import format_summary, per_fold_table, render_table
@@ -127,6 +127,7 @@ def _results_section(result, paths, link):
         f"Best: **{result.best_configuration}** with F1-micro "
         f"{100 * best['f1_micro_mean']:.2f} %.",
     ]
+    lines += _baseline_lines(result)
     not_converged = result.per_fold.loc[~result.per_fold["converged"].astype(bool)]
     if len(not_converged):
         lines += [
@@ -164,6 +165,24 @@ def _results_section(result, paths, link):
         ]
     lines += _confusion_lines(result, paths, link)
     return "\n".join(lines)
+
+
+def _baseline_lines(result):
+    """Say what the baseline rows are, when there are any."""
+    kinds = [
+        f"`[{kind}]` is `{classifier!r}`"
+        for kind, classifier in BASELINES.items()
+        if any(name.endswith(f" [{kind}]") for name in result.summary.index)
+    ]
+    if not any(map(is_baseline, result.summary.index)):
+        return []
+    return [
+        "",
+        "Rows marked as baselines (hatched in the figure) put a classical "
+        "classifier where the network was, on the same pooled and "
+        "standardised inputs, rows and folds as the configuration they are "
+        f"named after: {'; '.join(kinds)}. Their late fusion is a hard vote.",
+    ]
 
 
 def _confusion_lines(result, paths, link):

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..evaluation import ComparisonResult
+from ..evaluation import ComparisonResult, is_baseline
 
 # Header and scale of each summary column the table shows.
 SUMMARY_COLUMNS = (
@@ -27,7 +27,9 @@ def format_summary(
     Configurations are ranked by mean F1-micro; each cell is the mean ± the
     standard deviation over folds, scores in percent (two decimals, as in
     the literature) and fit times in seconds. ``results.json`` holds the
-    same numbers unrounded, as fractions.
+    same numbers unrounded, as fractions. When the comparison holds
+    classical baselines (see :func:`~sklearn_mmer.make_configurations`), a
+    ``Baseline`` column says which rows they are.
 
     Parameters
     ----------
@@ -61,6 +63,10 @@ def format_summary(
         [str(int(row["rank"])), str(name), *_mean_std_cells(row)]
         for name, row in result.summary.iterrows()
     ]
+    if any(map(is_baseline, result.summary.index)):
+        header.insert(2, "Baseline")
+        for row, name in zip(rows, result.summary.index, strict=True):
+            row.insert(2, "yes" if is_baseline(name) else "no")
     return render_table(header, rows, style, right_align=(0,))
 
 

@@ -6,6 +6,9 @@ every common check an estimator cannot pass, each with its reason.
 
 from __future__ import annotations
 
+from sklearn.linear_model import LogisticRegression
+
+from ..fusion import GroupedStackingClassifier
 from ..neural_network import TorchMLPClassifier, TorchSequenceClassifier
 from ..preprocessing import ModalitySelector, TemporalMeanPool
 
@@ -30,6 +33,10 @@ def estimators_for_common_checks():
         # The API is the same for every encoder; the GRU's packing costs the
         # checks' hundreds of fits most (tests/test_sequence.py covers each).
         TorchSequenceClassifier("none", **_CHECK_MLP_PARAMS),
+        GroupedStackingClassifier(
+            [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))],
+            cv=3,
+        ),
     ]
 
 
