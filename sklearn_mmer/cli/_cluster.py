@@ -10,7 +10,7 @@ from pathlib import Path
 import joblib
 
 from ..evaluation._backend import dask_client as _dask_client
-from ..evaluation._backend import describe_cluster, on_cluster
+from ..evaluation._backend import describe_cluster, share_cores
 from ._output import Console
 
 # The folder of --out where `run` keeps each finished fit.
@@ -18,10 +18,9 @@ CHECKPOINT_FOLDER = "fits"
 
 
 @contextlib.contextmanager
-def fits_on(args, console: Console, *data) -> Iterator[object]:
+def fits_on(args, console: Console) -> Iterator[object]:
     """Inside the block, joblib runs on the cluster ``--dask`` names, if any.
 
-    ``data`` (the objects every fit reads) is sent to each worker once.
     Yields the Dask client, or None without ``--dask``.
     """
     if args.dask is None:
@@ -29,12 +28,9 @@ def fits_on(args, console: Console, *data) -> Iterator[object]:
         return
     with _dask_client(args.dask) as client:
         console.say(f"Running the fits on {describe_cluster(client)}.")
-        if data:
-            with on_cluster(client, *data):
-                yield client
-        else:
-            with joblib.parallel_config(backend="dask", client=client):
-                yield client
+        share_cores(client)
+        with joblib.parallel_config(backend="dask", client=client):
+            yield client
 
 
 def n_jobs(args):

@@ -112,19 +112,6 @@ def _is_dask(backend) -> bool:
     return type(backend).__name__ == "DaskDistributedBackend"
 
 
-@contextlib.contextmanager
-def on_cluster(client, *data) -> Iterator[None]:
-    """Run joblib on ``client``'s cluster with ``data`` sent to every worker once.
-
-    Each object of ``data`` is scattered (broadcast) up front; tasks that
-    take that very object as an argument then receive the workers' copy
-    instead of a copy sent with each task.
-    """
-    share_cores(client)
-    with joblib.parallel_config(backend="dask", client=client, scatter=list(data)):
-        yield
-
-
 def run_on_cluster(client, calls, data) -> Iterator[object]:
     """Run ``calls`` on the cluster; yield their results as they finish.
 
