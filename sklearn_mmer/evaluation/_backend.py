@@ -1,11 +1,14 @@
 """Where the fits run: joblib on this machine, or a Dask cluster.
 
-Dask is reached through joblib's Dask backend, as dask-ml documents for
-scikit-learn: inside ``joblib.parallel_config(backend="dask")`` every joblib
-``Parallel`` (the comparison's, and ``GridSearchCV``'s) submits its tasks to
-the cluster. Here that backend is also told to send the data to every worker
-once (``scatter``) instead of once per fit, and each worker's torch to use
-its share of its machine's cores.
+The user picks the cluster as dask-ml documents for scikit-learn, with
+joblib's Dask backend: inside ``joblib.parallel_config(backend="dask")``
+every joblib ``Parallel`` (``search_configuration``'s ``GridSearchCV``, a
+``VotingClassifier``'s) submits its tasks to the cluster. The comparison's
+own fits go to that backend's client too, as one task each
+(:func:`run_on_cluster`): so that a dying worker costs no finished fit and a
+fit that keeps killing workers is named. The data goes to the cluster once,
+not once per fit, and each worker's torch uses its share of its machine's
+cores.
 
 ``dask[distributed]`` is an optional dependency (the ``dask`` extra); it is
 imported only when a cluster is asked for.
