@@ -210,7 +210,8 @@ def _extractors(args, names):
         text = SentenceEmbeddings(args.text, device=args.device)
         extractors.append((names["transcript"], text))
     if args.video is not None:
-        video = FaceEmbeddings(_video_model(args.video), fps=args.fps, device=args.device)
+        model = _video_model(args.video)
+        video = FaceEmbeddings(model, fps=args.fps, device=args.device)
         extractors.append((names["video"], video))
     if not extractors:
         raise ValueError("Nothing to extract: give --audio, --text and/or --video.")

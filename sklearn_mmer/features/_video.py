@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import cache
 from numbers import Integral, Real
@@ -229,10 +230,10 @@ class FaceEmbeddings(MediaExtractor):
         model = self.model
         if isinstance(model, torch.nn.Module):
             model = model.to(self.device)
-            try:
-                model.eval()  # dropout off, batch norm on its running statistics
-            except NotImplementedError:
-                pass  # a torch.export module: already traced for inference
+            # Dropout off, batch norm on its running statistics; a torch.export
+            # module refuses eval(), being traced for inference already.
+            with contextlib.suppress(NotImplementedError):
+                model.eval()
         outputs = []
         with torch.inference_mode():
             for start in range(0, len(images), self.batch_size):
