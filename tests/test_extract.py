@@ -266,3 +266,41 @@ def test_extract_features_raises_extraction_error_in_python(damaged, tmp_path):
         )
     assert caught.value.problem == "silent"
     assert caught.value.utterance == "s1_u0"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("cv2") is None,
+    reason="optional extra [video] not installed; pip install 'sklearn-mmer[video]'",
+)
+def test_extract_video_with_an_exported_model(recordings, tmp_path, capsys):
+    import torch
+    from media import blank_frame, face_frame, write_video
+
+    media, table = recordings
+    frame = pd.read_csv(table)
+    frame["video"] = [f"clip{k}.avi" for k in range(len(frame))]
+    for k, name in enumerate(frame["video"]):
+        frames = [face_frame()] * (2 + k % 3) + [blank_frame()] * 2
+        write_video(media / name, frames, fps=4)
+    write_video(media / "clip5.avi", [blank_frame()] * 4, fps=4)  # nobody there
+    frame.to_csv(table, index=False)
+    model = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten())
+    batch = torch.export.Dim("batch")
+    exported = torch.export.export(
+        model, (torch.rand(2, 3, 112, 112),), dynamic_shapes=({0: batch},)
+    )
+    torch.export.save(exported, tmp_path / "face_model.pt2")
+    out = tmp_path / "features.zip"
+    status, stdout, stderr = run_main(
+        capsys, "extract", media, "--table", table, "--out", out, "--video",
+        tmp_path / "face_model.pt2", "--fps", "4", "--on-error", "skip",
+    )  # fmt: skip
+    assert status == 0, stderr
+    assert "1 left empty" in stdout
+    visual = load_features(out).data["visual"]
+    assert visual.iloc[5] is None
+    for k in (0, 1, 2):
+        assert visual.iloc[k].shape == (2 + k % 3, 12)  # faceless frames dropped
+    problems = pd.read_csv(tmp_path / "features_extraction.csv")
+    listed = problems[["utterance", "problem"]].to_numpy().tolist()
+    assert listed == [["s1_u2", "no_face"]]

@@ -234,9 +234,11 @@ def _cache_dir(cache, out):
 
 def _cache_keys(extractor, items, empty):
     """One key per item: the extractor's settings and the file (or text)."""
-    settings = joblib.hash(
-        (type(extractor).__name__, extractor.get_params(deep=False), __version__)
-    )
+    params = {
+        name: _model_token(value)
+        for name, value in extractor.get_params(deep=False).items()
+    }
+    settings = joblib.hash((type(extractor).__name__, params, __version__))
     keys = []
     for row, item in enumerate(items):
         if row in empty:
@@ -252,6 +254,15 @@ def _cache_keys(extractor, items, empty):
         else:
             keys.append(joblib.hash((settings, item)))
     return keys
+
+
+def _model_token(value):
+    """Stand a torch model in by its architecture and weights (some do not pickle)."""
+    state_dict = getattr(value, "state_dict", None)
+    if not callable(state_dict):
+        return value
+    weights = {k: v.detach().cpu().numpy() for k, v in state_dict().items()}
+    return ("torch model", repr(value), weights)
 
 
 def _extract_column(extractor, items, empty, cache_dir, *, n_jobs, progress):

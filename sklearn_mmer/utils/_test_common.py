@@ -6,6 +6,14 @@ every common check an estimator cannot pass, each with its reason.
 
 from __future__ import annotations
 
+import torch
+
+from ..features import (
+    AudioFrameFeatures,
+    FaceEmbeddings,
+    OpenSmileFeatures,
+    SentenceEmbeddings,
+)
 from ..neural_network import TorchMLPClassifier
 from ..preprocessing import ModalitySelector, TemporalMeanPool
 
@@ -27,6 +35,14 @@ def estimators_for_common_checks():
         ModalitySelector(modalities=0),
         TemporalMeanPool(),
         TorchMLPClassifier(**_CHECK_MLP_PARAMS),
+        # The extractors read a column of media (paths, signals, transcripts),
+        # not a numeric matrix, and say so in their input tags: sklearn then
+        # runs only its clone check on them. tests/test_features.py checks
+        # their estimator behaviour (clone, params, pickling, Pipeline).
+        AudioFrameFeatures(),
+        OpenSmileFeatures(),
+        SentenceEmbeddings(),
+        FaceEmbeddings(torch.nn.Flatten()),
     ]
 
 
