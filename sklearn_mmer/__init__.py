@@ -13,6 +13,13 @@ from .evaluation import (
     evaluate_configurations,
     make_configurations,
 )
+from .features import (
+    AudioFrameFeatures,
+    FaceEmbeddings,
+    OpenSmileFeatures,
+    SentenceEmbeddings,
+    extract_features,
+)
 from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
 from .neural_network import TorchMLPClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool
@@ -23,6 +30,12 @@ __all__ = [
     "load_features",
     "write_feature_set",
     "make_emotion_dataset",
+    # feature extraction from recordings
+    "extract_features",
+    "AudioFrameFeatures",
+    "OpenSmileFeatures",
+    "SentenceEmbeddings",
+    "FaceEmbeddings",
     # transformers
     "ModalitySelector",
     "TemporalMeanPool",
