@@ -94,8 +94,12 @@ def test_second_run_reuses_the_cache_and_notices_a_changed_file(recordings, tmp_
     extractors = [("audio", AudioFrameFeatures("logmel", deltas=0))]
     first = extract_features(media, table, tmp_path / "set", extractors)
     assert (first.n_extracted, first.n_cached) == (12, 0)
-    second = extract_features(media, table, tmp_path / "set", extractors)
+    # on_error changes no feature: the cache still serves.
+    second = extract_features(
+        media, table, tmp_path / "set", extractors, on_error="skip"
+    )
     assert (second.n_extracted, second.n_cached) == (0, 12)
+    assert extractors[0][1].on_error == "raise"  # the caller's copy unchanged
     write_wav(media / "spk0/utt0.wav", tones(0.8, 16000), 16000)
     third = extract_features(media, table, tmp_path / "set", extractors)
     assert (third.n_extracted, third.n_cached) == (1, 11)

@@ -167,17 +167,20 @@ def extract(args, console: Console) -> int:
         f"Extracting {', '.join(e.modality for _, e in extractors)} from "
         f"{args.media_dir} listed in {args.table} ..."
     )
-    result = extract_features(
-        args.media_dir,
-        args.table,
-        args.out,
-        extractors,
-        columns={role: names[role] for role in DEFAULT_COLUMNS},
-        on_error=args.on_error,
-        n_jobs=args.n_jobs,
-        cache=cache,
-        progress=console.progress,
-    )
+    try:
+        result = extract_features(
+            args.media_dir,
+            args.table,
+            args.out,
+            extractors,
+            columns={role: names[role] for role in DEFAULT_COLUMNS},
+            on_error=args.on_error,
+            n_jobs=args.n_jobs,
+            cache=cache,
+            progress=console.progress,
+        )
+    except ImportError as exc:  # an optional extra is missing: say which
+        raise ValueError(str(exc)) from None
     reused = (
         f"; {result.n_cached} reused from {args.cache or default_cache(args.out)}"
         if result.n_cached

@@ -150,6 +150,7 @@ class AudioFrameFeatures(MediaExtractor):
 
     # ``extract_features`` resolves this column's cells as files in MEDIA_DIR.
     _reads_files = True
+    _requires = (("soundfile", "audio"), ("librosa", "audio"))
 
     _parameter_constraints: dict = {
         **MediaExtractor._parameter_constraints,

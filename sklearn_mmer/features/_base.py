@@ -135,6 +135,7 @@ class MediaExtractor(TransformerMixin, BaseEstimator):
 
     _reads_files = False  # cells are paths in MEDIA_DIR (audio, video)
     _parallel = True  # extract_features may spread rows over processes
+    _requires: tuple = ()  # (module, extra) pairs the extractor imports
 
     _parameter_constraints: dict = {
         "on_error": [StrOptions({"raise", "skip"})],
@@ -233,6 +234,11 @@ class MediaExtractor(TransformerMixin, BaseEstimator):
                 }
             )
         return cells, problems
+
+    def check_extras(self) -> None:
+        """Raise ImportError naming the extra to install, if a library is missing."""
+        for module, extra in self._requires:
+            require(module, extra)
 
     def _extract_items(self, items) -> list:
         """Return an array or a :class:`MediaProblem` per item."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import re
@@ -121,8 +122,14 @@ def extract_features(
     cache_dir = _cache_dir(cache, out)
 
     data, all_problems, n_cached, n_extracted = {}, [], 0, 0
+    extractors = [
+        # A copy: the caller's extractor keeps its own on_error.
+        (column, copy.copy(extractor).set_params(on_error=on_error))
+        for column, extractor in extractors
+    ]
+    for _, extractor in extractors:
+        extractor.check_extras()
     for column, extractor in extractors:
-        extractor = extractor.set_params(on_error=on_error)
         items, empty = _column_items(frame, column, media_dir, extractor, source)
         results, cached = _extract_column(
             extractor, items, empty, cache_dir, n_jobs=n_jobs, progress=progress
@@ -158,7 +165,7 @@ def extract_features(
 
 def _read_table(table):
     if isinstance(table, pd.DataFrame):
-        return table.astype(str).reset_index(drop=True), "the table"
+        return table.fillna("").astype(str).reset_index(drop=True), "the table"
     path = Path(table).expanduser()
     if not path.is_file():
         raise TableError(f"The table {str(path)!r} does not exist.")
@@ -234,9 +241,11 @@ def _cache_dir(cache, out):
 
 def _cache_keys(extractor, items, empty):
     """One key per item: the extractor's settings and the file (or text)."""
+    # on_error and the column's name change no feature.
     params = {
         name: _model_token(value)
         for name, value in extractor.get_params(deep=False).items()
+        if name not in {"on_error", "modality"}
     }
     settings = joblib.hash((type(extractor).__name__, params, __version__))
     keys = []

@@ -8,8 +8,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._audio import load_audio
-from ._base import MediaExtractor, require
+from ._audio import AudioFrameFeatures, load_audio
+from ._base import MediaExtractor
 
 # The feature sets' names in the opensmile package, and their sizes.
 FEATURE_SETS = {"eGeMAPSv02": 88, "ComParE_2016": 6373}
@@ -72,6 +72,7 @@ class OpenSmileFeatures(MediaExtractor):
 
     # ``extract_features`` resolves this column's cells as files in MEDIA_DIR.
     _reads_files = True
+    _requires = (*AudioFrameFeatures._requires, ("opensmile", "opensmile"))
 
     _parameter_constraints: dict = {
         **MediaExtractor._parameter_constraints,
@@ -99,7 +100,7 @@ class OpenSmileFeatures(MediaExtractor):
         self.modality = modality
 
     def _extract_one(self, item) -> np.ndarray:
-        require("opensmile", "opensmile")
+        self.check_extras()
         signal = load_audio(
             item,
             self.sample_rate,

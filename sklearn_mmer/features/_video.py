@@ -10,7 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import MediaExtractor, MediaProblem, check_file, media_path, require
+from ._base import MediaExtractor, MediaProblem, check_file, media_path
 
 # ImageNet statistics: what torchvision's pretrained models expect.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -132,6 +132,7 @@ class FaceEmbeddings(MediaExtractor):
 
     # ``extract_features`` resolves this column's cells as files in MEDIA_DIR.
     _reads_files = True
+    _requires = (("cv2", "video"),)
 
     _parameter_constraints: dict = {
         **MediaExtractor._parameter_constraints,
@@ -180,7 +181,7 @@ class FaceEmbeddings(MediaExtractor):
         self.modality = modality
 
     def _extract_one(self, item) -> np.ndarray:
-        require("cv2", "video")
+        self.check_extras()
         frames, where = sample_frames(
             item, self.fps, input_fps=self.input_fps, max_frames=self.max_frames
         )
