@@ -8,7 +8,9 @@ a temporary folder, then measures in one run:
 * MFCC with deltas: a plain loop calling soundfile and librosa directly
   (read, mix to mono, resample to 16 kHz, mel spectrogram, dB, MFCC,
   deltas: the same calls :class:`AudioFrameFeatures` makes, without its
-  checks), against ``AudioFrameFeatures.transform`` over the paths, and
+  checks), run with the BLAS threads numpy starts with and with one (as
+  ``AudioFrameFeatures`` runs), against ``AudioFrameFeatures.transform``
+  over the paths, and
   against ``extract_features`` (the ``sklearn-mmer extract`` engine: table
   checks, extraction, writing the zip archive) with ``n_jobs=1``, with
   ``n_jobs=2``, and a second run that reads the cache;
@@ -36,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _common import machine
+from threadpoolctl import threadpool_limits
 
 from sklearn_mmer.features import (
     AudioFrameFeatures,
@@ -128,6 +131,8 @@ def bench_audio(folder, table, n, audio_seconds):
     times["direct soundfile + librosa loop"], expected = timed(
         lambda: direct_mfcc(paths)
     )
+    with threadpool_limits(limits=1, user_api="blas"):
+        times["direct loop, 1 BLAS thread"], _ = timed(lambda: direct_mfcc(paths))
     times["AudioFrameFeatures.transform"], cells = timed(
         lambda: extractor.transform(paths)
     )

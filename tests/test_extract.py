@@ -143,6 +143,7 @@ def test_bad_recordings_stop_with_the_file_named(damaged, tmp_path, capsys):
     )  # fmt: skip
     assert status == 2
     assert "'s1_u0'" in stderr and "utt0.wav" in stderr and "silent" in stderr
+    assert "line 5 of" in stderr and "--on-error skip" in stderr
     assert not (tmp_path / "f.zip").exists()
 
 
@@ -218,8 +219,11 @@ def edit_table(table, changes):
         (lambda t: edit_table(t, {("audio", 2): "../../secret.wav"}),
          "line 4, column 'audio': '../../secret.wav' points outside MEDIA_DIR"),
         (lambda t: edit_table(t, {("label", 1): ""}), "line 3: the label"),
+        (lambda t: edit_table(t, {("utterance", 3): "a/b"}),
+         "row 3: the utterance id 'a/b' cannot be a file name"),
     ],
-    ids=["missing_column", "duplicate_id", "outside_media_dir", "empty_label"],
+    ids=["missing_column", "duplicate_id", "outside_media_dir", "empty_label",
+         "id_not_a_file_name"],
 )  # fmt: skip
 def test_bad_table_is_a_clear_error_and_exit_2(
     recordings, tmp_path, capsys, edit, message

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
+from threadpoolctl import threadpool_limits
 
 from ._base import MediaExtractor, MediaProblem, check_file, media_path, require
 
@@ -196,6 +197,13 @@ class AudioFrameFeatures(MediaExtractor):
     def hop_samples(self) -> int:
         """The hop between frames in samples at ``sample_rate``."""
         return max(1, round(self.hop_length * self.sample_rate))
+
+    def _extract_items(self, items) -> list:
+        # One utterance's matrices are small: BLAS threads only wait on each
+        # other (4x slower with two threads on a busy two-core machine; see
+        # benchmarks/bench_extraction.py). Processes (n_jobs) scale instead.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return super()._extract_items(items)
 
     def _extract_one(self, item) -> np.ndarray:
         import librosa

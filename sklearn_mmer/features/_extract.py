@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 
 from .._version import __version__
 from ..datasets import write_feature_set
-from ._base import PROBLEM_COLUMNS, MediaExtractor, MediaProblem
+from ..datasets._writer import _check_ids
+from ._base import PROBLEM_COLUMNS, ExtractionError, MediaExtractor, MediaProblem
 
 # Roles of the table's columns, and their default names.
 DEFAULT_COLUMNS = {"id": "utterance", "speaker": "speaker", "label": "label"}
@@ -136,7 +137,11 @@ def extract_features(
         )
         n_cached += cached
         n_extracted += len(items) - len(empty) - cached
-        cells, problems = extractor.collect(items, results, index)
+        try:
+            cells, problems = extractor.collect(items, results, index)
+        except ExtractionError as exc:
+            exc.add_note(f"(line {exc.row + 2} of {source}, column {column!r})")
+            raise
         for problem in problems:
             problem["line"] = problem["row"] + 2
         all_problems += problems
@@ -199,6 +204,15 @@ def _check_table(frame, source, names, extractors):
             )
     ids = frame[names["id"]]
     repeated = ids[ids.duplicated(keep=False)]
+    if not len(repeated):
+        # Ids name the feature files: check them as the writer will, before
+        # any extraction rather than after it.
+        try:
+            _check_ids(ids.tolist())
+        except ValueError as exc:
+            raise TableError(
+                f"{source}: {exc} (rows count from 0 after the header line)"
+            ) from None
     if len(repeated):
         first = repeated.iloc[0]
         lines = [int(i) + 2 for i in repeated.index[repeated == first]]
