@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import math
 import os
+import pickle
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -302,7 +304,9 @@ def _extract_column(extractor, items, empty, cache_dir, *, n_jobs, progress):
         else:
             todo.append(row)
     n_cached = len(items) - len(empty) - len(todo)
-    parallel = getattr(extractor, "_parallel", True) and n_jobs != 1
+    parallel = (
+        extractor._parallel and n_jobs != 1 and len(todo) > 1 and _picklable(extractor)
+    )
     chunk = _chunk_size(len(todo), n_jobs if parallel else 1)
     chunks = [todo[start : start + chunk] for start in range(0, len(todo), chunk)]
     jobs = (
@@ -328,6 +332,23 @@ def _extract_column(extractor, items, empty, cache_dir, *, n_jobs, progress):
     for row in empty:
         results[row] = MediaProblem("no_media", "no media file is given")
     return results, n_cached
+
+
+def _picklable(extractor):
+    """Whether worker processes can receive the extractor (and its model)."""
+    try:
+        pickle.dumps(extractor)
+    except Exception as exc:  # pickling raises many types; any means "no"
+        warnings.warn(
+            f"{type(extractor).__name__} cannot be sent to worker processes "
+            f"({type(exc).__name__}: {exc}); extracting {extractor.modality} in "
+            "this process. A torch.export model does not pickle: give the model "
+            "as 'package.module:function' to extract it in parallel.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return False
+    return True
 
 
 def _store(path, array):
