@@ -10,6 +10,7 @@ from ._version import __version__
 from .datasets import load_features, make_emotion_dataset, write_feature_set
 from .evaluation import (
     ComparisonResult,
+    compare_pairs,
     evaluate_configurations,
     make_configurations,
 )
@@ -20,8 +21,15 @@ from .features import (
     SentenceEmbeddings,
     extract_features,
 )
-from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
-from .neural_network import TorchMLPClassifier
+from .fusion import (
+    GroupedStackingClassifier,
+    make_early_fusion,
+    make_late_fusion,
+    make_stacking_fusion,
+    make_unimodal,
+    request_groups,
+)
+from .neural_network import TorchMLPClassifier, TorchSequenceClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool
 from .report import format_summary, write_report
 
@@ -41,14 +49,18 @@ __all__ = [
     "TemporalMeanPool",
     # models
     "TorchMLPClassifier",
+    "TorchSequenceClassifier",
     # fusion builders
     "make_unimodal",
     "make_early_fusion",
     "make_late_fusion",
+    "make_stacking_fusion",
+    "GroupedStackingClassifier",
     "request_groups",
     # evaluation
     "make_configurations",
     "evaluate_configurations",
+    "compare_pairs",
     "ComparisonResult",
     # report
     "format_summary",
