@@ -93,7 +93,9 @@ class FaceEmbeddings(MediaExtractor):
     model : torch.nn.Module
         Maps a float batch ``(n, 3, face_size, face_size)`` to ``(n, dim)``
         (more dimensions are flattened), e.g. a torchvision ResNet without
-        its last layer, with weights you have on disk. Run in eval mode.
+        its last layer, with weights you have on disk. A ``torch.nn.Module``
+        is moved to ``device`` and put in eval mode, in place, as torch's
+        ``.to()`` and ``.eval()`` do.
     fps : float, default=2.0
         Frames sampled per second of video.
     face_size : int, default=112
