@@ -23,7 +23,7 @@ from .fusion import (
     make_unimodal,
     request_groups,
 )
-from .neural_network import TorchMLPClassifier
+from .neural_network import TorchMLPClassifier, TorchSequenceClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool
 from .report import format_summary, write_report
 
@@ -37,6 +37,7 @@ __all__ = [
     "TemporalMeanPool",
     # models
     "TorchMLPClassifier",
+    "TorchSequenceClassifier",
     # fusion builders
     "make_unimodal",
     "make_early_fusion",
