@@ -13,6 +13,7 @@ from .evaluation import (
     compare_pairs,
     evaluate_configurations,
     make_configurations,
+    search_configuration,
 )
 from .features import (
     AudioFrameFeatures,
@@ -61,6 +62,7 @@ __all__ = [
     "make_configurations",
     "evaluate_configurations",
     "compare_pairs",
+    "search_configuration",
     "ComparisonResult",
     # report
     "format_summary",
