@@ -94,7 +94,7 @@ class FitStore:
     Parameters
     ----------
     folder : path-like
-        Where the fits go (created if needed).
+        Where the fits go (created with the first one).
     fingerprint : dict
         What the fits depend on, from :func:`fingerprint`.
     resume : bool
@@ -121,11 +121,9 @@ class FitStore:
             for path in self.finished():
                 path.unlink()
                 self.n_discarded += 1
-        self.folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(
-            self.folder / FINGERPRINT,
-            (json.dumps(self.fingerprint, indent=2) + "\n").encode("utf-8"),
-        )
+        # The folder appears with the first finished fit: a run stopped
+        # before any leaves --out as it was.
+        self._fingerprint_written = False
 
     def _recorded_fingerprint(self):
         path = self.folder / FINGERPRINT
@@ -179,6 +177,13 @@ class FitStore:
 
     def save(self, key, outcome) -> None:
         """Write ``outcome`` for ``key``: whole, or not at all."""
+        if not self._fingerprint_written:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write_atomically(
+                self.folder / FINGERPRINT,
+                (json.dumps(self.fingerprint, indent=2) + "\n").encode("utf-8"),
+            )
+            self._fingerprint_written = True
         payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         blob = MAGIC + hashlib.sha256(payload).digest() + payload
         _write_atomically(self.path(key), blob)
