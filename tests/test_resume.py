@@ -64,7 +64,7 @@ def test_resume_refuses_fits_of_other_parameters_or_data(emotion_data, tmp_path)
         evaluate(emotion_data, tmp_path, resume=True, y=shuffled)
 
 
-RUN = ["run", "--demo-samples", "60", "--folds", "3", "--max-iter", "40",
+RUN = ["run", "--demo-samples", "60", "--folds", "3", "--max-iter", "15",
        "--configs", "acoustic,lexical,late", "--no-figures"]  # fmt: skip
 
 
