@@ -23,7 +23,7 @@ from sklearn_mmer.report import (
     plot_per_class_f1,
 )
 from sklearn_mmer.report import _write as report_write
-from sklearn_mmer.report._write import holds_report
+from sklearn_mmer.report._write import REPORT_ENTRIES, holds_report, report_entries
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +240,11 @@ def test_an_output_folder_that_is_a_file_is_refused(result, tmp_path):
         write_report(result, out, figures=False)
     assert out.read_text() == "not a folder"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_report_entries_name_everything_a_report_writes(report, tmp_path):
+    out, _ = report
+    assert {entry.name for entry in out.iterdir()} == set(REPORT_ENTRIES)
+    assert report_entries(tmp_path) == set(REPORT_ENTRIES)
+    (tmp_path / "results.json").write_text('{"files": {"a": "../../x"}}')
+    assert report_entries(tmp_path) == set(REPORT_ENTRIES)  # not a report's

@@ -9,9 +9,9 @@ from sklearn.model_selection import GroupKFold
 
 from ..evaluation import evaluate_configurations, make_configurations
 from ..report import RunMetadata, format_summary, write_report
-from ..report._write import holds_report
+from ..report._write import holds_report, report_entries
 from ..utils import resolve_device
-from ._data import describe_data, grouping, load_data
+from ._data import check_out, describe_data, grouping, load_data
 from ._output import Console
 
 
@@ -19,10 +19,13 @@ def run(args, console: Console) -> int:
     """Run every configuration on the same folds, print and write the report."""
     started = time.perf_counter()
     resolve_device(args.device)  # a bad --device fails before any data is read
+    check_out(args, report_entries(args.out))
     console.say(f"Loading {args.data or 'the demo data'} ...")
     data = load_data(args, wanted=args.configs)
     console.say(_loaded_message(data))
-    groups = grouping(data, args.group_by, args.folds)
+    groups = grouping(
+        data, args.group_by, args.folds, early_stopping=args.early_stopping
+    )
     try:
         configurations = make_configurations(
             list(data.data.columns),
@@ -58,6 +61,12 @@ def run(args, console: Console) -> int:
     if holds_report(args.out):
         console.say(f"Replacing the earlier report in {args.out}.")
     paths = write_report(result, args.out, metadata=metadata, figures=args.figures)
+    report = data.get("report")
+    if report is not None and report.n_skipped:
+        console.say(
+            f"The {report.n_skipped} row(s) that could not be read are listed in "
+            f"{paths['report']} and {paths['json']}."
+        )
     if len(result.excluded):
         console.say(
             f"Left out {len(result.excluded)} row(s) lacking a modality that some "
@@ -90,9 +99,12 @@ def _loaded_message(data):
     skipped = ""
     report = data.get("report")
     if report is not None and getattr(report, "n_skipped", 0):
+        # Said now, in full for the first: the run may yet stop before the
+        # report that lists them all is written.
+        first = report.skipped.iloc[0]
         skipped = (
-            f"; left out {report.n_skipped} row(s) that could not be read, listed "
-            "in report.md and results.json"
+            f"; left out {report.n_skipped} row(s) that could not be read (the "
+            f"first: line {first['line']}, {first['column']}: {first['reason']})"
         )
     return (
         f"Data: {len(X)} utterances by {len(np.unique(data.groups))} speakers from "

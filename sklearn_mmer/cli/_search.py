@@ -23,18 +23,22 @@ from ..neural_network import TorchMLPClassifier
 from ..report import environment, format_mean_std
 from ..report._json import estimator_params, jsonable
 from ..report._tables import render_table
+from ..report._write import staged_folder
 from ..utils import resolve_device
-from ._data import describe_data, grouping, load_data
+from ._data import check_out, describe_data, grouping, load_data
 from ._output import Console
 from ._run import classifier_params, vars_for_record
 
 DEFAULT_HIDDEN_SIZES = [(64,), (128, 64), (256, 128)]
+# What search writes in --out.
+SEARCH_FILES = ("search_results.csv", "search.md", "search.json")
 
 
 def search(args, console: Console) -> int:
     """Grid-search the classifier of one configuration and report the ranking."""
     started = time.perf_counter()
     resolve_device(args.device)
+    check_out(args, SEARCH_FILES)
     console.say(f"Loading {args.data or 'the demo data'} ...")
     candidates = _candidates(args)
     data = load_data(args, wanted=[args.config] if args.config else None)
@@ -46,7 +50,9 @@ def search(args, console: Console) -> int:
         )[name]
     except ValueError as exc:
         raise ValueError(f"--config: {exc}") from None
-    groups = grouping(data, args.group_by, args.folds)
+    groups = grouping(
+        data, args.group_by, args.folds, early_stopping=args.early_stopping
+    )
 
     # As in `run`: rows lacking a modality the configuration reads are left
     # out and listed, never dropped in silence.
@@ -92,12 +98,6 @@ def search(args, console: Console) -> int:
         f"{format_mean_std(best['f1_micro_mean'], best['f1_micro_std'])} %): "
         + ", ".join(f"{k}={v!r}" for k, v in best_params.items())
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "search_results.csv", index=False)
-    (out / "search.md").write_text(
-        _markdown(name, table, best_params, console.command), encoding="utf-8"
-    )
     record = {
         "command": console.command,
         "arguments": vars_for_record(args),
@@ -117,10 +117,17 @@ def search(args, console: Console) -> int:
         "environment": environment(),
         "wall_time_seconds": round(time.perf_counter() - started, 3),
     }
-    (out / "search.json").write_text(
-        json.dumps(jsonable(record), indent=2, allow_nan=False) + "\n",
-        encoding="utf-8",
-    )
+    out = Path(args.out)
+    # All three files or none: an interrupt leaves --out as it was.
+    with staged_folder(out) as stage:
+        table.to_csv(stage / "search_results.csv", index=False)
+        (stage / "search.md").write_text(
+            _markdown(name, table, best_params, console.command), encoding="utf-8"
+        )
+        (stage / "search.json").write_text(
+            json.dumps(jsonable(record), indent=2, allow_nan=False) + "\n",
+            encoding="utf-8",
+        )
     console.say(f"Search results: {out / 'search.md'}")
     return 0
 
@@ -187,6 +194,12 @@ def ranked_candidates(cv_results, estimator) -> pd.DataFrame:
         row["fit_time_std"] = cv_results["std_fit_time"][index]
         rows.append(row)
     table = pd.DataFrame(rows)
+    for name in {n for params in cv_results["params"] for n in params}:
+        # pandas reads None among strings as a missing string (NaN); a
+        # parameter's None is a value, kept as it is in an object column.
+        column = name.rsplit("__", 1)[-1]
+        values = [row[column] for row in rows]
+        table[column] = pd.Series(values, index=table.index, dtype=object)
     return table.sort_values(["rank", "candidate"], kind="stable").reset_index(
         drop=True
     )

@@ -24,6 +24,21 @@ from ._tables import format_summary
 FIGURE_DPI = 120
 # The files of a report that say it is one; holds_report looks for them.
 REPORT_MARKERS = ("report.md", "results.json")
+# Every top-level file and folder write_report writes: what a command must
+# not let it write over (the input, say). A test keeps the list complete.
+REPORT_ENTRIES = frozenset(
+    {
+        "summary.txt",
+        "summary.md",
+        "per_fold.csv",
+        "per_class.csv",
+        "predictions.csv",
+        "excluded.csv",
+        "results.json",
+        "report.md",
+        "figures",
+    }
+)
 
 
 def write_report(
@@ -95,9 +110,8 @@ def write_report(
     out = Path(out)
     metadata = RunMetadata.coerce(metadata)
     check_out_folder(out)
-    with _staging_folder(out) as stage:
+    with staged_folder(out, replaces=_report_entries(out)) as stage:
         paths = _write_files(result, stage, metadata, figures)
-        _move_into_place(stage, out)
     return {role: out / path.relative_to(stage) for role, path in paths.items()}
 
 
@@ -114,6 +128,25 @@ def check_out_folder(out: Path) -> None:
                 f"The output folder {str(out)!r} cannot be made: {str(parent)!r} "
                 "is a file, not a folder."
             )
+
+
+def report_entries(out: str | PathLike) -> set[str]:
+    """Name the entries of ``out`` that writing a report there writes or removes."""
+    return set(REPORT_ENTRIES) | _report_entries(Path(out))
+
+
+@contextmanager
+def staged_folder(out: Path, *, replaces=frozenset()):
+    """Yield a folder to write into; move its contents into ``out`` at the end.
+
+    Nothing reaches ``out`` unless the block completes: an error or an
+    interrupt leaves ``out`` as it was. Entries of ``out`` with the names of
+    those written, or named in ``replaces``, are replaced; others stay.
+    """
+    check_out_folder(out)
+    with _staging_folder(out) as stage:
+        yield stage
+        _move_into_place(stage, out, replaces)
 
 
 def holds_report(out: str | PathLike) -> bool:
@@ -174,8 +207,8 @@ def _staging_folder(out):
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _move_into_place(stage, out):
-    """Put the finished report in ``out``, replacing an earlier one whole."""
+def _move_into_place(stage, out, replaces):
+    """Put the finished files in ``out``, and take those they replace away."""
     try:
         stage.rename(out)  # no folder yet (or an empty one): one atomic step
         return
@@ -183,7 +216,7 @@ def _move_into_place(stage, out):
         if not out.is_dir():
             raise
     new = sorted(entry.name for entry in stage.iterdir())
-    old = sorted((set(new) | _report_entries(out)) & _entries(out))
+    old = sorted((set(new) | set(replaces)) & _entries(out))
     trash = Path(
         tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent)
     )
@@ -196,7 +229,7 @@ def _move_into_place(stage, out):
             (stage / name).rename(out / name)
             moved_in.append(name)
     except BaseException:
-        # Put the earlier report back as it was.
+        # Put the earlier files back as they were.
         for name in moved_in:
             (out / name).rename(stage / name)
         for name in moved_out:
@@ -212,8 +245,13 @@ def _entries(folder):
 
 def _report_entries(out):
     """Name the top-level files and folders of the report already in ``out``."""
+    if not holds_report(out):
+        return set()
     try:
-        files = json.loads((out / "results.json").read_text(encoding="utf-8"))["files"]
+        record = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        if "sklearn_mmer_version" not in record:
+            return set()  # someone else's results.json
+        files = record["files"]
         listed = {PurePosixPath(str(path)).parts[0] for path in files.values()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return set()
