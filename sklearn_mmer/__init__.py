@@ -10,6 +10,7 @@ from ._version import __version__
 from .datasets import load_features, make_emotion_dataset, write_feature_set
 from .evaluation import (
     ComparisonResult,
+    compare_pairs,
     evaluate_configurations,
     make_configurations,
 )
@@ -21,7 +22,7 @@ from .fusion import (
     make_unimodal,
     request_groups,
 )
-from .neural_network import TorchMLPClassifier
+from .neural_network import TorchMLPClassifier, TorchSequenceClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool
 from .report import format_summary, write_report
 
@@ -35,6 +36,7 @@ __all__ = [
     "TemporalMeanPool",
     # models
     "TorchMLPClassifier",
+    "TorchSequenceClassifier",
     # fusion builders
     "make_unimodal",
     "make_early_fusion",
@@ -45,6 +47,7 @@ __all__ = [
     # evaluation
     "make_configurations",
     "evaluate_configurations",
+    "compare_pairs",
     "ComparisonResult",
     # report
     "format_summary",

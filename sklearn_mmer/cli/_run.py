@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
 
-from ..evaluation import evaluate_configurations, make_configurations
+from ..evaluation import (
+    evaluate_configurations,
+    make_configurations,
+    modality_importance,
+)
 from ..report import RunMetadata, format_summary, write_report
 from ..report._write import holds_report, report_entries
 from ..utils import resolve_device
-from ._data import check_out, describe_data, grouping, load_data
+from ._data import check_out, describe_data, grouping, load_data, protocol_splitter
 from ._output import Console
 
 
@@ -23,9 +26,7 @@ def run(args, console: Console) -> int:
     console.say(f"Loading {args.data or 'the demo data'} ...")
     data = load_data(args, wanted=args.configs)
     console.say(_loaded_message(data))
-    groups = grouping(
-        data, args.group_by, args.folds, early_stopping=args.early_stopping
-    )
+    groups, group_word = grouping(data, args)
     try:
         configurations = make_configurations(
             list(data.data.columns),
@@ -36,31 +37,62 @@ def run(args, console: Console) -> int:
         )
     except ValueError as exc:
         raise ValueError(f"--configs: {exc}") from None
+    if args.reference is not None and args.reference not in configurations:
+        raise ValueError(
+            f"--reference {args.reference}: not one of the configurations "
+            f"{list(configurations)}."
+        )
+    cv = protocol_splitter(args)
+    n_folds = cv.get_n_splits(data.data, data.target, groups)
+    repeats = f" x {args.repeats} repeats" if args.repeats > 1 else ""
     console.say(
-        f"Comparing {', '.join(configurations)} over {args.folds} folds grouped "
-        f"by {args.group_by} ({len(configurations) * args.folds} fits)."
+        f"Comparing {', '.join(configurations)} with {args.protocol} over "
+        f"{n_folds} folds grouped by {group_word}{repeats} "
+        f"({len(configurations) * n_folds * args.repeats} fits)."
     )
     result = evaluate_configurations(
         configurations,
         data.data,
         data.target,
         groups=groups,
-        cv=GroupKFold(n_splits=args.folds),
+        cv=cv,
+        n_repeats=args.repeats,
+        scoring=args.scoring,
         target_names=data.target_names,
+        random_state=args.seed,
         n_jobs=args.n_jobs,
         progress=console.progress,
+        return_estimators=args.importance != "none",
     )
+    importance = None
+    if args.importance != "none":
+        importance = modality_importance(
+            result,
+            data.data,
+            data.target,
+            groups=groups,
+            leave_out=args.importance == "all",
+            random_state=args.seed,
+        )
     metadata = RunMetadata(
         command=console.command,
         arguments=vars_for_record(args),
         data=describe_data(data),
-        group_by=args.group_by,
+        group_by=group_word,
         fold_speakers=_fold_speakers(data, result),
         wall_time_seconds=round(time.perf_counter() - started, 3),
     )
     if holds_report(args.out):
         console.say(f"Replacing the earlier report in {args.out}.")
-    paths = write_report(result, args.out, metadata=metadata, figures=args.figures)
+    paths = write_report(
+        result,
+        args.out,
+        metadata=metadata,
+        figures=args.figures,
+        reference=args.reference,
+        rope=args.rope,
+        importance=importance,
+    )
     report = data.get("report")
     if report is not None and report.n_skipped:
         console.say(
