@@ -13,6 +13,14 @@ from .evaluation import (
     compare_pairs,
     evaluate_configurations,
     make_configurations,
+    search_configuration,
+)
+from .features import (
+    AudioFrameFeatures,
+    FaceEmbeddings,
+    OpenSmileFeatures,
+    SentenceEmbeddings,
+    extract_features,
 )
 from .fusion import (
     GroupedStackingClassifier,
@@ -31,6 +39,12 @@ __all__ = [
     "load_features",
     "write_feature_set",
     "make_emotion_dataset",
+    # feature extraction from recordings
+    "extract_features",
+    "AudioFrameFeatures",
+    "OpenSmileFeatures",
+    "SentenceEmbeddings",
+    "FaceEmbeddings",
     # transformers
     "ModalitySelector",
     "TemporalMeanPool",
@@ -48,6 +62,7 @@ __all__ = [
     "make_configurations",
     "evaluate_configurations",
     "compare_pairs",
+    "search_configuration",
     "ComparisonResult",
     # report
     "format_summary",
