@@ -420,3 +420,10 @@ def test_early_stopping_still_ends_training_quietly(blobs):
         **{**FAST, "max_iter": 200}, early_stopping=True, n_iter_no_change=2
     ).fit(X, y, groups=groups)
     assert clf.n_iter_ < 200
+
+
+def test_early_stopping_with_a_class_of_one_row_says_what_to_do():
+    X = np.random.default_rng(0).random((6, 3))
+    with pytest.raises(ValueError, match="each class needs at least 2") as info:
+        TorchMLPClassifier(**FAST, early_stopping=True).fit(X, [0, 0, 0, 1, 1, 2])
+    assert "groups" not in str(info.value)
