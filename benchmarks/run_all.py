@@ -25,6 +25,8 @@ BENCHMARKS = {
         [],
         ["--epochs", "1", "--repeats", "1", "--modalities", "acoustic"],
     ),
+    "bench_extraction.py": ([], ["--quick"]),
+    "bench_distributed.py": ([], ["--epochs", "5", "--samples", "400"]),
 }
 
 

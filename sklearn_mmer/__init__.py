@@ -10,8 +10,17 @@ from ._version import __version__
 from .datasets import load_features, make_emotion_dataset, write_feature_set
 from .evaluation import (
     ComparisonResult,
+    compare_pairs,
     evaluate_configurations,
     make_configurations,
+    search_configuration,
+)
+from .features import (
+    AudioFrameFeatures,
+    FaceEmbeddings,
+    OpenSmileFeatures,
+    SentenceEmbeddings,
+    extract_features,
 )
 from .fusion import (
     GroupedStackingClassifier,
@@ -30,6 +39,12 @@ __all__ = [
     "load_features",
     "write_feature_set",
     "make_emotion_dataset",
+    # feature extraction from recordings
+    "extract_features",
+    "AudioFrameFeatures",
+    "OpenSmileFeatures",
+    "SentenceEmbeddings",
+    "FaceEmbeddings",
     # transformers
     "ModalitySelector",
     "TemporalMeanPool",
@@ -46,6 +61,8 @@ __all__ = [
     # evaluation
     "make_configurations",
     "evaluate_configurations",
+    "compare_pairs",
+    "search_configuration",
     "ComparisonResult",
     # report
     "format_summary",

@@ -6,11 +6,12 @@ from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
+import pandas as pd
 from sklearn.utils import Bunch
 
 from ..datasets import load_features, make_emotion_dataset
 from ..datasets._layout import CSV_NAME
+from ..evaluation import make_protocol
 from ..evaluation._configurations import FUSION_NAMES
 from ..preprocessing import pool_table
 from ..report._write import check_out_folder
@@ -39,6 +40,14 @@ def load_data(args, wanted=None) -> Bunch:
                 "archive or folder) was given."
             )
         data = make_emotion_dataset(args.demo_samples, random_state=DEMO_RANDOM_STATE)
+        if args.target_names is not None:
+            if len(args.target_names) != len(data.target_names):
+                raise ValueError(
+                    f"--target-names gives {len(args.target_names)} name(s) but the "
+                    f"demo data has {len(data.target_names)} labels (0 to "
+                    f"{len(data.target_names) - 1}); give one name per label."
+                )
+            data.target_names = np.array(args.target_names, dtype=object)
         data.data = pool_table(data.data)
         data.source = "built-in demo data (make_emotion_dataset)"
         data.report = None
@@ -53,7 +62,12 @@ def load_data(args, wanted=None) -> Bunch:
     if wanted and not set(wanted) & set(FUSION_NAMES):
         modalities = list(wanted)
     data = load_features(
-        path, args.csv, modalities=modalities, pool="mean", on_error=args.on_error
+        path,
+        args.csv,
+        modalities=modalities,
+        pool="mean",
+        target_names=args.target_names,
+        on_error=args.on_error,
     )
     data.source = str(path)
     return data
@@ -106,23 +120,29 @@ def _inputs(args):
     return inputs
 
 
-def grouping(
-    data, group_by: str, n_folds: int, *, early_stopping: bool = False
-) -> np.ndarray:
-    """Return the groups that folds keep together, checked against ``n_folds``.
+def grouping(data, args) -> tuple[np.ndarray, str]:
+    """Return the groups the folds keep together, and what they are.
 
-    With ``early_stopping``, each training fold must also hold 2 groups: the
-    networks validate on groups held out of it.
+    ``--protocol loso`` groups by session (and checks that no speaker spans
+    two sessions, so the folds stay speaker-independent); the others group
+    by ``--group-by``. With group-kfold, the groups must be at least as many
+    as ``--folds``; with ``--early-stopping``, each training fold must also
+    hold 2 groups: the networks validate on groups held out of it.
     """
+    group_by = "session" if args.protocol == "loso" else args.group_by
     if group_by == "session":
         groups = data.get("sessions")
         if groups is None or any(s is None or s != s for s in groups):
+            option = (
+                "--protocol loso" if args.protocol == "loso" else "--group-by session"
+            )
             raise ValueError(
-                "--group-by session needs the session of every row, but this "
+                f"{option} needs the session of every row, but this "
                 "data does not tell it (sessions come from IEMOCAP-style "
                 "utterance ids such as Ses01F_impro01_F001 or from SessionN "
                 "folders in the feature paths). Use --group-by speaker."
             )
+        _check_speakers_within_sessions(data.groups, groups)
     else:
         groups = data.groups
     groups = np.asarray(groups)
@@ -133,25 +153,43 @@ def grouping(
             f"{group_by}-independent folds need at least 2 {group_by}s, one to "
             f"test on and one to train on. {_other_grouping(data, group_by)}"
         )
-    if n_groups < n_folds:
+    if args.protocol == "group-kfold" and n_groups < args.folds:
         raise ValueError(
-            f"--folds {n_folds} needs at least {n_folds} {group_by}s, but the data "
-            f"has {n_groups}. Lower --folds (to at most {n_groups})."
+            f"--folds {args.folds} needs at least {args.folds} {group_by}s, but "
+            f"the data has {n_groups}. Lower --folds (to at most {n_groups})."
         )
-    if early_stopping:
+    if args.early_stopping:
+        cv = protocol_splitter(args)
         fewest = min(
             len(np.unique(groups[train]))
-            for train, _ in GroupKFold(n_folds).split(groups, groups=groups)
+            for train, _ in cv.split(groups, groups=groups)
         )
         if fewest < 2:
             raise ValueError(
                 f"--early-stopping validates each network on {group_by}s held out "
                 f"of its training fold, so a training fold needs at least 2 "
-                f"{group_by}s; with {n_groups} {group_by}s in {n_folds} folds, one "
-                f"has {fewest}. Drop --early-stopping, or give data with more "
-                f"{group_by}s."
+                f"{group_by}s; with {n_groups} {group_by}s and --protocol "
+                f"{args.protocol}, one has {fewest}. Drop --early-stopping, or "
+                f"give data with more {group_by}s."
             )
-    return groups
+    return groups, group_by
+
+
+def protocol_splitter(args):
+    """Return the splitter of ``--protocol`` (and ``--folds``)."""
+    return make_protocol(args.protocol, args.folds)
+
+
+def _check_speakers_within_sessions(speakers, sessions):
+    table = pd.DataFrame({"speaker": speakers, "session": sessions})
+    spread = table.groupby("speaker")["session"].nunique()
+    crossing = spread[spread > 1].index.tolist()
+    if crossing:
+        raise ValueError(
+            f"Speaker(s) {crossing[:5]} appear in more than one session, so "
+            "folds by session would put them in both training and test. Use "
+            "--protocol logo or group-kfold (grouped by speaker)."
+        )
 
 
 def _other_grouping(data, group_by):

@@ -7,12 +7,15 @@ import shlex
 import sys
 import zipfile
 from collections.abc import Sequence
+from signal import SIGINT
 
 from ..utils import torch_threads
+from ._extract import extract
 from ._output import Console
 from ._parser import UsageError, build_parser
 from ._run import run
 from ._search import search
+from ._signals import Received, stop_on_signals
 
 # Bad input shows up as one of these; anything else is a bug, and its
 # traceback is what a bug report needs.
@@ -45,7 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     status : int
         0 on success; 2 for bad arguments or bad data, after a one-paragraph
-        message on stderr that names the problem; 130 when interrupted.
+        message on stderr that names the problem; 130 when interrupted
+        (Ctrl-C, SIGINT) and 143 when stopped by SIGTERM, after saying what
+        was kept and how to resume.
 
     Examples
     --------
@@ -70,24 +75,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     command = shlex.join(["sklearn-mmer", *argv])
     console = Console(quiet=args.quiet, command=command)
-    handler = {"run": run, "search": search}[args.command]
+    handler = {"run": run, "search": search, "extract": extract}[args.command]
     # The command says itself what the loader left out, in its own terms.
     logger = logging.getLogger("sklearn_mmer")
     level = logger.level
     logger.setLevel(logging.ERROR)
+    received = Received()
     try:
-        with torch_threads(args.threads):
+        with stop_on_signals(received), torch_threads(args.threads):
             return handler(args, console)
     except INPUT_ERRORS as exc:
         console.error(f"sklearn-mmer {args.command}: error: {_explain(exc)}")
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        # Results reach --out only whole (report._write.staged_folder).
+    except KeyboardInterrupt as exc:
+        # SIGTERM arrives as an interrupt too (see _signals). Reports reach
+        # --out only whole (report._write.staged_folder); a run's notes say
+        # which finished fits it kept and how to resume.
+        how = "interrupted" if received.signum in (None, SIGINT) else "stopped"
         console.error(
-            f"sklearn-mmer {args.command}: interrupted; nothing was written, "
-            f"and --out {args.out} is as it was."
+            " ".join(
+                [
+                    f"sklearn-mmer {args.command}: {how} ({received.name}); no "
+                    f"report was written, and the one in --out {args.out} (if "
+                    "any) is as it was.",
+                    *getattr(exc, "__notes__", ()),
+                ]
+            )
         )
-        return EXIT_INTERRUPTED
+        return received.exit_status
     finally:
         # main() may be called from Python; leave logging as it was.
         logger.setLevel(level)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ._labels import check_name_count, read_label_names
 from ._layout import FEATURE_SUFFIX, ID_COLUMN, SPEAKER_COLUMN
 from ._pooling import check_pool, finish_column
 from ._problems import PROBLEMS, FeatureSetError, RowProblems
@@ -77,10 +78,13 @@ def load_features(
         as stored.
     target_names : list of str, default=None
         Names of integer labels, ``target_names[k]`` naming label ``k``;
-        labels outside ``0..len(target_names) - 1`` are unknown. Defaults to
-        IEMOCAP's anger, sadness, happiness, neutral for labels 0..3. With
-        string labels, the known labels (others are unknown); default: every
-        label found.
+        labels outside ``0..len(target_names) - 1`` are unknown, and more
+        names than labels is an error. Defaults to the lines of a
+        ``labels.txt`` beside the CSV (one name per line, in label order)
+        when there is one; else IEMOCAP's anger, sadness, happiness, neutral
+        when the labels are exactly 0..3, and otherwise the labels
+        themselves (``"0"``, ``"1"``, ...). With string labels, the known
+        labels (others are unknown); default: every label found.
     on_error : {"raise", "skip"}, default="raise"
         What to do with a row that cannot be loaded (see Notes). ``"raise"``
         raises a :class:`FeatureSetError` naming the line, the row, the
@@ -194,7 +198,12 @@ def load_features(
         problems = RowProblems(ids, csv_name, on_error)
         columns, absent = select_modalities(table, csv_name, modalities)
         check_ids(ids, speakers, problems)
+        names_from = "target_names"
+        if target_names is None:
+            target_names, names_from = read_label_names(source, csv_name)
         target, names = parse_labels(table, target_names, problems)
+        if target_names is not None and target.dtype != object:
+            check_name_count(target_names, target, names_from)
         reader = ColumnReader(source, table, problems)
         cells = {column: reader.read_column(column, pool=pool) for column in columns}
     finally:

@@ -7,9 +7,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from ._labels import default_label_names
 from ._layout import (
     ID_COLUMN,
-    IEMOCAP_LABELS,
     LABEL_COLUMN,
     SPEAKER_COLUMN,
     session_from_path,
@@ -67,7 +67,10 @@ def parse_labels(table, target_names, problems):
     for row in np.flatnonzero(~present):
         problems.add(row, LABEL_COLUMN, "", "missing_label", "the label is empty")
     if is_int[present].sum() * 2 > present.sum():
-        names = list(IEMOCAP_LABELS) if target_names is None else target_names
+        names = target_names
+        if names is None:
+            integral = raw[present & is_int]
+            names = default_label_names([int(float(v)) for v in integral])
         target = np.full(len(raw), -1, dtype=np.int64)
         for row in np.flatnonzero(present):
             if not is_int[row]:
