@@ -21,8 +21,10 @@ from ._mlp import _SINGLE_THREAD_WORK
 from ._module import ACTIVATIONS, MLPModule
 from ._sequences import RaggedSequences, table_to_sequences
 
-# Frames standardised per chunk: the scaler's float64 temporaries stay small.
-_SCALER_CHUNK_FRAMES = 2**16
+# Frames are standardised in chunks of about this many bytes: the scaler's
+# float64 temporaries stay small and reuse the same memory, where one
+# temporary the size of all frames would cost its page faults once more.
+_SCALER_CHUNK_BYTES = 4 * 2**20
 
 
 class SequenceClassifierModule(nn.Module):
@@ -386,5 +388,6 @@ class TorchSequenceClassifier(BaseTorchClassifier):
 
 
 def _chunks(frames):
-    for start in range(0, len(frames), _SCALER_CHUNK_FRAMES):
-        yield frames[start : start + _SCALER_CHUNK_FRAMES]
+    rows = max(1, _SCALER_CHUNK_BYTES // (frames.itemsize * frames.shape[1]))
+    for start in range(0, len(frames), rows):
+        yield frames[start : start + rows]
