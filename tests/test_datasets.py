@@ -113,6 +113,30 @@ def test_zip_is_read_in_place(demo, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["set.zip"]
 
 
+def test_a_folder_of_dataset_csv_beside_features_zip_reads_the_archive(demo, tmp_path):
+    # The way shared sets are often shipped: the folder names the set.
+    archive = write_feature_set(demo, tmp_path / "set" / "features.zip")
+    with zipfile.ZipFile(archive) as zf:
+        table = zf.read("dataset.csv")
+    _drop_member(archive, "dataset.csv")
+    (archive.parent / "dataset.csv").write_bytes(table)
+    from_folder = load_features(archive.parent)
+    from_archive = load_features(archive, archive.parent / "dataset.csv")
+    pd.testing.assert_index_equal(from_folder.data.index, from_archive.data.index)
+    np.testing.assert_array_equal(from_folder.target, from_archive.target)
+    cell = from_folder.data["acoustic"].iloc[0]
+    np.testing.assert_array_equal(cell, from_archive.data["acoustic"].iloc[0])
+
+
+def _drop_member(archive, name):
+    with zipfile.ZipFile(archive) as zf:
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(archive, "w") as zf:
+        for info, data in members:
+            if info.filename != name:
+                zf.writestr(info, data)
+
+
 def test_csv_paths_are_root_relative(demo, tmp_path):
     archive = write_feature_set(demo, tmp_path / "set.zip")
     with zipfile.ZipFile(archive) as zf:

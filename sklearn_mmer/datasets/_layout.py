@@ -20,6 +20,8 @@ REQUIRED_COLUMNS = (ID_COLUMN, SPEAKER_COLUMN, LABEL_COLUMN)
 
 CSV_NAME = "dataset.csv"
 FEATURES_DIR = "features"
+# The archive of a set shipped as dataset.csv beside features.zip.
+ARCHIVE_NAME = "features.zip"
 
 # IEMOCAP utterance names start with the session: "Ses01F_impro01_F001".
 _IEMOCAP_SESSION = re.compile(r"^Ses(\d+)[FM]?_")

@@ -59,7 +59,9 @@ def load_features(
         its root, whether they start with ``/`` or not; leading folders
         above the ``<modality>_features`` folder may be absent from it (an
         archive of the ``features/`` folder's contents, or the folder
-        ``features/`` itself).
+        ``features/`` itself). A folder with no ``features/`` but a
+        ``features.zip`` (beside ``dataset.csv``) is read through that
+        archive.
     csv : str or path-like, default=None
         The table. A file on disk, or else a file of that name at the top of
         the archive or folder. When None, ``dataset.csv`` (or the only

@@ -13,13 +13,18 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy_format
 
-from ._layout import CSV_NAME, FEATURE_SUFFIX
+from ._layout import ARCHIVE_NAME, CSV_NAME, FEATURE_SUFFIX, FEATURES_DIR
 
 
 def open_source(features) -> ZipSource | FolderSource:
     """Open ``features``, a zip archive or a folder, for reading."""
     path = Path(os.fspath(features)).expanduser()
     if path.is_dir():
+        archive = path / ARCHIVE_NAME
+        if archive.is_file() and not (path / FEATURES_DIR).is_dir():
+            # A set shipped as dataset.csv beside features.zip: the folder
+            # names the set, the archive holds its files.
+            return ZipSource(archive)
         return FolderSource(path)
     if path.is_file():
         if not zipfile.is_zipfile(path):

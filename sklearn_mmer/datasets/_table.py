@@ -92,7 +92,8 @@ def _open_csv(source, features, csv):
     if found:
         key = source.resolve_csv(found[0])
         return source.open(key), source.describe(key)
-    root = Path(os.fspath(features)).expanduser()
+    # The opened source, not ``features``: a folder may stand for its archive.
+    root = Path(source.path)
     nearby = [root.parent / CSV_NAME]
     if root.is_file():
         nearby.append(root.with_suffix(".csv"))
