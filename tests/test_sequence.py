@@ -20,7 +20,7 @@ from sklearn_mmer.neural_network._encoders import (
     SequenceEncoder,
 )
 from sklearn_mmer.neural_network._iterator import BucketBatchIterator
-from sklearn_mmer.neural_network._sequences import RaggedSequences, table_to_sequences
+from sklearn_mmer.neural_network._ragged import RaggedSequences, table_to_sequences
 
 # Encoders --------------------------------------------------------------------
 

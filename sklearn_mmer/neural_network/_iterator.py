@@ -124,7 +124,7 @@ class BucketBatchIterator(TensorBatchIterator):
     Parameters
     ----------
     dataset : skorch.dataset.Dataset
-        ``X`` the :class:`~sklearn_mmer.neural_network._sequences.RaggedSequences`,
+        ``X`` the :class:`~sklearn_mmer.neural_network._ragged.RaggedSequences`,
         ``y`` the targets or None.
     batch_size : int
         Rows per batch (training), most rows per batch (otherwise).

@@ -19,7 +19,7 @@ from ._encoders import ENCODERS, POOLINGS, SequenceEncoder
 from ._iterator import BucketBatchIterator
 from ._mlp import _SINGLE_THREAD_WORK
 from ._module import ACTIVATIONS, MLPModule
-from ._sequences import RaggedSequences, table_to_sequences
+from ._ragged import RaggedSequences, table_to_sequences
 
 # Frames are standardised in chunks of about this many bytes: the scaler's
 # float64 temporaries stay small and reuse the same memory, where one
