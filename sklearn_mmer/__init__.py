@@ -15,7 +15,7 @@ from .evaluation import (
 )
 from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
 from .neural_network import TorchMLPClassifier
-from .preprocessing import ModalitySelector, TemporalMeanPool
+from .preprocessing import ModalityScaler, ModalitySelector, TemporalMeanPool
 from .report import format_summary, write_report
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "make_emotion_dataset",
     # transformers
     "ModalitySelector",
+    "ModalityScaler",
     "TemporalMeanPool",
     # models
     "TorchMLPClassifier",
