@@ -23,7 +23,8 @@ class ComparisonResult:
     ----------
     summary : DataFrame
         One row per configuration, indexed by its name and sorted by
-        ``rank`` (1 is the best mean F1-micro; ties share a rank): mean and
+        ``rank`` (1 is the best mean F1-micro; ties share a rank):
+        ``n_folds``, ``n_rows`` (rows it was scored on), then mean and
         standard deviation over folds (``np.std``, ``ddof=0``, as in
         :class:`~sklearn.model_selection.GridSearchCV`) of each metric and of
         the fit time in seconds, as ``<metric>_mean`` and ``<metric>_std``.
@@ -48,7 +49,7 @@ class ComparisonResult:
         One row per fold: ``n_train``, ``n_test`` and ``test_groups`` (the
         groups, e.g. speakers, held out in that fold).
     excluded : DataFrame
-        Rows of ``X`` left out of every configuration, indexed by their
+        Rows of ``X`` that no configuration could use, indexed by their
         label, with ``position``, ``missing`` (the modalities they lack)
         and ``reason``. Empty when every row was used.
     labels : ndarray
@@ -64,6 +65,11 @@ class ComparisonResult:
         The splitter that made the folds.
     estimators : dict of str to list of estimator or None
         The fitted estimator of each fold, with ``return_estimators=True``.
+    rows_used : DataFrame or None
+        One row per row of ``X`` used (not excluded), one bool column per
+        configuration: whether that configuration trained or was scored on
+        it. Configurations that tolerate missing cells see more rows than
+        the others; compare them pairwise on the rows both saw.
 
     See Also
     --------
@@ -84,6 +90,7 @@ class ComparisonResult:
     splits: list
     cv: object
     estimators: dict | None = field(default=None)
+    rows_used: pd.DataFrame | None = field(default=None)
 
     @property
     def best_configuration(self) -> str:

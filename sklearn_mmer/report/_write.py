@@ -257,11 +257,12 @@ def _data_section(result, metadata, link):
         for label, name in zip(result.labels, result.class_names, strict=True)
     )
     lines.append(f"{len(used)} utterances used; classes: {classes}.")
+    lines += _rows_seen(result)
     n_excluded = len(result.excluded)
     if n_excluded:
         lines.append("")
         lines.append(
-            f"{n_excluded} row(s) lack a modality that some configuration needs, "
+            f"{n_excluded} row(s) lack modalities that the configurations need, "
             "so they were left out of every configuration (listed in "
             f"[{link('excluded')}]({link('excluded')})):"
         )
@@ -276,6 +277,21 @@ def _data_section(result, metadata, link):
     return "\n".join(lines)
 
 
+def _rows_seen(result):
+    """Say how many rows each configuration saw, when they differ."""
+    seen = result.summary.get("n_rows")
+    if seen is None or seen.nunique() <= 1:
+        return []
+    counts = ", ".join(f"{name} {int(n)}" for name, n in seen.items())
+    return [
+        "",
+        "Configurations that tolerate missing modalities (by their sklearn "
+        "tags) were also scored on rows lacking some of them; the others on "
+        f"the rows with every modality they read. Rows seen: {counts}. Compare "
+        "two configurations pairwise on the rows both saw (`predictions.csv`).",
+    ]
+
+
 def _protocol_section(result, metadata):
     speakers = metadata.get("fold_speakers")
     if speakers and [list(map(str, s)) for s in speakers] == list(
@@ -286,9 +302,10 @@ def _protocol_section(result, metadata):
         "## Protocol",
         "",
         f"Cross-validation: `{result.cv!r}`, {len(result.splits)} folds. Every "
-        "configuration is trained and tested on the same rows and the same "
-        "folds, and no group (speaker) is in both the training and the test "
-        "part of a fold. Scores are the mean ± standard deviation over folds.",
+        "configuration is trained and tested on the same folds (on the rows of "
+        "each fold it can use), and no group (speaker) is in both the training "
+        "and the test part of a fold. Scores are the mean ± standard deviation "
+        "over folds.",
         "",
         describe_training(result),
         "",
