@@ -13,8 +13,14 @@ from .evaluation import (
     evaluate_configurations,
     make_configurations,
 )
-from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
-from .neural_network import TorchMLPClassifier
+from .fusion import (
+    make_early_fusion,
+    make_late_fusion,
+    make_neural_fusion,
+    make_unimodal,
+    request_groups,
+)
+from .neural_network import TorchMLPClassifier, TorchMultimodalClassifier
 from .preprocessing import ModalityScaler, ModalitySelector, TemporalMeanPool
 from .report import format_summary, write_report
 
@@ -29,10 +35,12 @@ __all__ = [
     "TemporalMeanPool",
     # models
     "TorchMLPClassifier",
+    "TorchMultimodalClassifier",
     # fusion builders
     "make_unimodal",
     "make_early_fusion",
     "make_late_fusion",
+    "make_neural_fusion",
     "request_groups",
     # evaluation
     "make_configurations",

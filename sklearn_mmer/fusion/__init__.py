@@ -6,5 +6,12 @@ from ._builders import (
     make_unimodal,
     request_groups,
 )
+from ._neural import make_neural_fusion
 
-__all__ = ["make_early_fusion", "make_late_fusion", "make_unimodal", "request_groups"]
+__all__ = [
+    "make_early_fusion",
+    "make_late_fusion",
+    "make_neural_fusion",
+    "make_unimodal",
+    "request_groups",
+]

@@ -6,7 +6,7 @@ every common check an estimator cannot pass, each with its reason.
 
 from __future__ import annotations
 
-from ..neural_network import TorchMLPClassifier
+from ..neural_network import TorchMLPClassifier, TorchMultimodalClassifier
 from ..preprocessing import ModalityScaler, ModalitySelector, TemporalMeanPool
 
 # Small, quick settings: the checks fit each estimator dozens of times.
@@ -28,6 +28,11 @@ def estimators_for_common_checks():
         TemporalMeanPool(),
         ModalityScaler(),
         TorchMLPClassifier(**_CHECK_MLP_PARAMS),
+        # Every numeric column of the checks' data is a modality of size 1.
+        TorchMultimodalClassifier(
+            **{**_CHECK_MLP_PARAMS, "hidden_layer_sizes": (8,)},
+            encoder_layer_sizes=(8,),
+        ),
     ]
 
 
@@ -56,6 +61,9 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         ),
     },
     "ModalityScaler": {"check_dtype_object": _OBJECT_CELLS_ARE_THE_DATA_MODEL},
+    "TorchMultimodalClassifier": {
+        "check_dtype_object": _OBJECT_CELLS_ARE_THE_DATA_MODEL
+    },
 }
 
 
