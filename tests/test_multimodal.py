@@ -15,6 +15,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn_mmer import (
     TorchMultimodalClassifier,
     evaluate_configurations,
+    make_configurations,
     make_emotion_dataset,
     make_neural_fusion,
     make_unimodal,
@@ -200,3 +201,14 @@ def test_numeric_columns_are_one_dimensional_modalities():
     clf = TorchMultimodalClassifier(**FAST, random_state=0).fit(X, y)
     assert clf.modality_dims_ == (1, 1, 1)
     assert clf.score(X, y) > 0.8
+
+
+def test_make_configurations_builds_the_neural_fusion_only_when_named():
+    assert "neural" not in make_configurations(MODALITIES)
+    configurations = make_configurations(
+        MODALITIES, include=["lexical", "neural"], max_iter=7, random_state=0
+    )
+    neural = configurations["neural"]
+    assert isinstance(neural[-1], TorchMultimodalClassifier)
+    assert neural.get_params()["classifier__max_iter"] == 7
+    assert neural.get_params()["select__modalities"] == MODALITIES

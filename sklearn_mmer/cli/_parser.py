@@ -9,7 +9,8 @@ from .._version import __version__
 
 CONFIG_HELP = (
     "comma-separated configurations among the modalities the data has "
-    "(visual, acoustic, lexical, ...), early and late"
+    "(visual, acoustic, lexical, ...), early, late and neural (one network "
+    "over all modalities that keeps rows lacking some; only when named)"
 )
 DEMO_SAMPLES = 1336
 

@@ -16,7 +16,11 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.utils import _safe_indexing
 
 from ..evaluation import METRICS, make_configurations
-from ..evaluation._rows import rows_with_missing_cells
+from ..evaluation._rows import (
+    rows_with_missing_cells,
+    tolerates_missing_cells,
+    usable_rows,
+)
 from ..fusion import request_groups
 from ..fusion._inspect import required_columns
 from ..neural_network import TorchMLPClassifier
@@ -48,11 +52,14 @@ def search(args, console: Console) -> int:
         raise ValueError(f"--config: {exc}") from None
     groups = grouping(data, args.group_by, args.folds)
 
-    # As in `run`: rows lacking a modality the configuration reads are left
-    # out and listed, never dropped in silence.
+    # As in `run`: rows the configuration cannot use (lacking a modality it
+    # reads, unless it tolerates that) are left out and listed, never dropped
+    # in silence.
     X = data.data
-    excluded = rows_with_missing_cells(X, required_columns(estimator, X.columns))
-    keep = np.setdiff1d(np.arange(len(X)), excluded["position"].to_numpy())
+    read = required_columns(estimator, X.columns)
+    usable, _ = usable_rows(X, {name: read}, {name: tolerates_missing_cells(estimator)})
+    excluded = rows_with_missing_cells(X, read, rows=~usable[name])
+    keep = np.flatnonzero(usable[name])
     if keep.size == 0:
         raise ValueError(f"Every row lacks a modality that {name!r} needs.")
     if len(excluded):

@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from ..fusion import make_early_fusion, make_late_fusion, make_unimodal
+from ..fusion import (
+    make_early_fusion,
+    make_late_fusion,
+    make_neural_fusion,
+    make_unimodal,
+)
 
-FUSION_NAMES = ("early", "late")
+FUSION_NAMES = ("early", "late", "neural")
+# Built only when ``include`` names them: the default stays the reference study.
+OPTIONAL_NAMES = ("neural",)
 
 
 def make_configurations(
@@ -31,13 +38,16 @@ def make_configurations(
         The modality columns the data has, e.g. ``data.data.columns``.
     include : sequence of str, default=None
         Names of the configurations to build, among the modalities,
-        ``"early"`` and ``"late"``; all of them when None. The result keeps
-        the standard order whatever the order here.
+        ``"early"``, ``"late"`` and ``"neural"`` (:func:`make_neural_fusion`,
+        one network over all modalities that keeps rows lacking some); all
+        but ``"neural"`` when None. The result keeps the standard order
+        whatever the order here.
     voting : {"hard", "soft"}, default="hard"
         Voting of the late-fusion configuration (see
         :func:`~sklearn_mmer.make_late_fusion`).
     **params
-        Parameters of every :class:`~sklearn_mmer.TorchMLPClassifier`, e.g.
+        Parameters of every :class:`~sklearn_mmer.TorchMLPClassifier` (and
+        :class:`~sklearn_mmer.TorchMultimodalClassifier`), e.g.
         ``max_iter=50, early_stopping=True, random_state=0``. Early fusion
         keeps its wider defaults unless these name them.
 
@@ -63,6 +73,8 @@ def make_configurations(
     ['visual', 'acoustic', 'lexical', 'early', 'late']
     >>> list(make_configurations(["acoustic", "lexical"], include=["late", "lexical"]))
     ['lexical', 'late']
+    >>> list(make_configurations(["acoustic", "lexical"], include=["neural", "early"]))
+    ['early', 'neural']
     """
     modalities = [str(m) for m in modalities]
     if not modalities:
@@ -71,7 +83,12 @@ def make_configurations(
     if len(modalities) > 1:
         builders["early"] = (make_early_fusion, modalities)
         builders["late"] = (make_late_fusion, modalities)
-    names = list(builders) if include is None else _check_include(include, builders)
+        builders["neural"] = (make_neural_fusion, modalities)
+    names = (
+        [name for name in builders if name not in OPTIONAL_NAMES]
+        if include is None
+        else _check_include(include, builders)
+    )
     configurations = {}
     for name in names:
         builder, argument = builders[name]
