@@ -30,7 +30,7 @@ def estimators_for_common_checks():
         TorchMLPClassifier(**_CHECK_MLP_PARAMS),
         # Every numeric column of the checks' data is a modality of size 1.
         TorchMultimodalClassifier(
-            **{**_CHECK_MLP_PARAMS, "hidden_layer_sizes": (8,)},
+            **{**_CHECK_MLP_PARAMS, "hidden_layer_sizes": (8,), "max_iter": 30},
             encoder_layer_sizes=(8,),
         ),
     ]
