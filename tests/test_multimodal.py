@@ -212,3 +212,12 @@ def test_make_configurations_builds_the_neural_fusion_only_when_named():
     assert isinstance(neural[-1], TorchMultimodalClassifier)
     assert neural.get_params()["classifier__max_iter"] == 7
     assert neural.get_params()["select__modalities"] == MODALITIES
+
+
+def test_neural_fusion_defaults_and_overrides():
+    params = make_neural_fusion(MODALITIES).get_params()
+    assert params["classifier__early_stopping"] is True
+    assert params["classifier__modality_dropout"] == 0.3
+    params = make_neural_fusion(MODALITIES, "tensor", dropout=0.0).get_params()
+    assert params["classifier__dropout"] == 0.0
+    assert params["classifier__fusion"] == "tensor"

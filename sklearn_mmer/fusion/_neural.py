@@ -10,6 +10,17 @@ from ..neural_network import TorchMultimodalClassifier
 from ..preprocessing import ModalityScaler, ModalitySelector
 from ._builders import _check_modalities
 
+# Measured on CMU-MOSI (GroupKFold(5) by speaker, 3 seeds, F1-micro): the
+# gated fusion scores 74.2 with the classifier's own defaults (200 epochs
+# stopped on the training loss), 77.7 with early stopping on held-out
+# speakers, 78.1 with dropout and modality dropout on top; see
+# benchmarks/README.md.
+NEURAL_FUSION_DEFAULTS = {
+    "early_stopping": True,
+    "dropout": 0.3,
+    "modality_dropout": 0.3,
+}
+
 
 def make_neural_fusion(
     modalities: Sequence[str], fusion: str = "gated", **params
@@ -34,7 +45,12 @@ def make_neural_fusion(
         The fusion layer (see :class:`TorchMultimodalClassifier`).
     **params
         Other parameters of the :class:`TorchMultimodalClassifier`, e.g.
-        ``early_stopping=True`` or ``random_state=0``.
+        ``max_iter=100`` or ``random_state=0``. Unless given,
+        ``early_stopping=True``, ``dropout=0.3`` and ``modality_dropout=0.3``,
+        which scored best on the real CMU-MOSI set (the network overfits its
+        weaker modalities without them). Pass the speakers to ``fit``
+        (``request_groups``) so that early stopping validates on held-out
+        speakers.
 
     Returns
     -------
@@ -67,6 +83,11 @@ def make_neural_fusion(
         [
             ("select", ModalitySelector(modalities)),
             ("scale", ModalityScaler()),
-            ("classifier", TorchMultimodalClassifier(fusion=fusion, **params)),
+            (
+                "classifier",
+                TorchMultimodalClassifier(
+                    fusion=fusion, **{**NEURAL_FUSION_DEFAULTS, **params}
+                ),
+            ),
         ]
     )
