@@ -10,17 +10,24 @@ from ._version import __version__
 from .datasets import load_features, make_emotion_dataset, write_feature_set
 from .evaluation import (
     ComparisonResult,
+    compare_pairs,
     evaluate_configurations,
     make_configurations,
 )
 from .fusion import (
+    GroupedStackingClassifier,
     make_early_fusion,
     make_late_fusion,
     make_neural_fusion,
+    make_stacking_fusion,
     make_unimodal,
     request_groups,
 )
-from .neural_network import TorchMLPClassifier, TorchMultimodalClassifier
+from .neural_network import (
+    TorchMLPClassifier,
+    TorchMultimodalClassifier,
+    TorchSequenceClassifier,
+)
 from .preprocessing import ModalityScaler, ModalitySelector, TemporalMeanPool
 from .report import format_summary, write_report
 
@@ -35,16 +42,20 @@ __all__ = [
     "TemporalMeanPool",
     # models
     "TorchMLPClassifier",
+    "TorchSequenceClassifier",
     "TorchMultimodalClassifier",
     # fusion builders
     "make_unimodal",
     "make_early_fusion",
     "make_late_fusion",
     "make_neural_fusion",
+    "make_stacking_fusion",
+    "GroupedStackingClassifier",
     "request_groups",
     # evaluation
     "make_configurations",
     "evaluate_configurations",
+    "compare_pairs",
     "ComparisonResult",
     # report
     "format_summary",

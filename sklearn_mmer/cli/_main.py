@@ -19,6 +19,19 @@ from ._search import search
 INPUT_ERRORS = (ValueError, OSError, zipfile.BadZipFile)
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 
+# The library's advice is for Python callers; the command says it in options.
+PYTHON_ADVICE = (
+    ("on_error='skip'", "--on-error skip"),
+    ("pass csv= to pick one", "give the table with --csv"),
+    ("; pass csv=.", "; give the table with --csv."),
+    (
+        "pass the features first, the CSV second, as in "
+        "load_features('features.zip', 'dataset.csv')",
+        "give the features archive or folder as DATA and the table with --csv, "
+        "as in: sklearn-mmer run features.zip --csv dataset.csv",
+    ),
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``sklearn-mmer`` command line.
@@ -69,7 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.error(f"sklearn-mmer {args.command}: error: {_explain(exc)}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        console.error(f"sklearn-mmer {args.command}: interrupted.")
+        # Results reach --out only whole (report._write.staged_folder).
+        console.error(
+            f"sklearn-mmer {args.command}: interrupted; nothing was written, "
+            f"and --out {args.out} is as it was."
+        )
         return EXIT_INTERRUPTED
     finally:
         # main() may be called from Python; leave logging as it was.
@@ -78,14 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _explain(exc: BaseException) -> str:
     """Join the error's message and notes in one paragraph, with a hint if any."""
-    message = str(exc) or type(exc).__name__
-    if getattr(exc, "problem", None) is not None:
-        # A row the loader could not read (FeatureSetError): its advice is
-        # for Python callers; say it as this command's option.
-        python_advice = "on_error='skip'"
-        if python_advice in message:
-            message = message.replace(python_advice, "--on-error skip")
-        else:
-            message += " Use --on-error skip to leave such rows out and list them."
+    message = " ".join((str(exc) or type(exc).__name__).split())
+    for python, option in PYTHON_ADVICE:
+        message = message.replace(python, option)
+    if getattr(exc, "problem", None) is not None and "--on-error" not in message:
+        # A row the loader could not read (FeatureSetError).
+        message += " Use --on-error skip to leave such rows out and list them."
     parts = [message, *getattr(exc, "__notes__", ())]
     return " ".join(" ".join(part.split()) for part in parts)

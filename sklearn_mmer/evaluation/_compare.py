@@ -13,12 +13,7 @@ import pandas as pd
 import sklearn
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import (
-    balanced_accuracy_score,
-    confusion_matrix,
-    f1_score,
-    precision_recall_fscore_support,
-)
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import get_routing_for_object
@@ -35,6 +30,8 @@ from ..fusion._inspect import (
 from ..neural_network import TorchMLPClassifier
 from ..preprocessing import pool_table
 from ..utils import resolve_device, torch_threads
+from ._metrics import check_scoring, score_all
+from ._repeats import repeated_splitters, reseeded
 from ._result import ComparisonResult, summarise
 from ._reuse import labels_encode_to_themselves, reusable_votes, vote_of_fitted
 from ._rows import rows_with_missing_cells, tolerates_missing_cells, usable_rows
@@ -47,7 +44,10 @@ def evaluate_configurations(
     *,
     groups,
     cv=5,
+    n_repeats: int = 1,
+    scoring: str | None = None,
     target_names: Sequence[str] | None = None,
+    random_state=None,
     n_jobs: int | None = None,
     progress: bool = False,
     return_estimators: bool = False,
@@ -56,7 +56,8 @@ def evaluate_configurations(
 
     Every configuration is cloned and fitted on the training part of each
     fold and scored on its test part; all of them share the same folds, so
-    their scores compare. Rows that lack a modality (a missing cell) are
+    their scores compare. Any scikit-learn classifier can be a configuration.
+    Rows that lack a modality (a missing cell) are
     handled by what each configuration tolerates, as its sklearn tags say
     (``input_tags.allow_nan``; for a pipeline, that of every step):
 
@@ -73,10 +74,12 @@ def evaluate_configurations(
     in ``excluded``, never dropped in silence.
 
     The evaluation is speaker-independent: the folds are checked to share no
-    group between their training and test parts, and ``groups`` reach the
-    ``fit`` of every :class:`~sklearn_mmer.TorchMLPClassifier` through
-    metadata routing, so that with ``early_stopping=True`` the validation
-    split is carved from the training part and shares no speaker with it.
+    group between their training and test parts, and ``groups`` reach,
+    through metadata routing, the ``fit`` of every estimator inside that
+    takes them (and of no other): with ``early_stopping=True`` a
+    :class:`~sklearn_mmer.TorchMLPClassifier` carves its validation split
+    from the training part, sharing no speaker with it, and a
+    :class:`~sklearn_mmer.GroupedStackingClassifier` groups its inner folds.
     The test part plays no role in training or model selection.
 
     Parameters
@@ -95,10 +98,32 @@ def evaluate_configurations(
     cv : int or cross-validation splitter, default=5
         An int is the number of :class:`~sklearn.model_selection.GroupKFold`
         folds. A splitter gets ``groups`` in ``split``; a fold that puts a
-        group on both sides raises an error.
+        group on both sides raises an error. See :func:`make_protocol` for
+        leave-one-session-out and leave-one-speaker-out.
+    n_repeats : int, default=1
+        Run the whole cross-validation this many times. Repeat 0 uses ``cv``
+        as given; each later repeat assigns the groups to folds afresh
+        (``GroupKFold(shuffle=True)``, seeded from ``random_state``; a
+        splitter without randomness, such as ``LeaveOneGroupOut``, keeps its
+        folds) and shifts every integer ``random_state`` of the
+        configurations by the repeat number, so the networks start from
+        other initialisations. Folds are numbered across repeats and every
+        table has a ``repeat`` column; :func:`compare_pairs` then has
+        ``n_splits * n_repeats`` paired differences.
+    scoring : str, default=None
+        The metric that ranks the configurations: a name of
+        :data:`METRICS` (``"f1_micro"``, ``"f1_macro"``, ``"accuracy"``,
+        ``"balanced_accuracy"``) or the field's ``"WA"`` (accuracy) and
+        ``"UA"`` (balanced accuracy, the unweighted mean of per-class
+        recalls). None means ``"f1_micro"``. Every metric is computed
+        either way.
     target_names : sequence of str, default=None
         Display names of integer classes ``0, 1, ...``, e.g. a loader's
-        ``target_names``. Other labels are shown as they are.
+        ``target_names``; there must be a name for every label up to the
+        largest (too few is an error). Labels that are not integers are
+        shown as they are.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the group assignment of repeats after the first.
     n_jobs : int, default=None
         Number of (configuration, fold) fits to run in parallel with joblib;
         ``None`` means 1 and ``-1`` all cores. Each parallel worker limits
@@ -145,9 +170,12 @@ def evaluate_configurations(
     >>> result.summary.columns[:4].tolist()
     ['rank', 'n_folds', 'n_rows', 'f1_micro_mean']
     >>> result.per_fold.shape
-    (12, 12)
+    (12, 14)
     """
     configurations = _check_configurations(configurations)
+    scoring = check_scoring(scoring)
+    if not isinstance(n_repeats, Integral) or n_repeats < 1:
+        raise ValueError(f"n_repeats must be a positive integer; got {n_repeats!r}.")
     y = column_or_1d(y, warn=True)
     groups = column_or_1d(groups)
     check_consistent_length(X, y, groups)
@@ -163,13 +191,23 @@ def evaluate_configurations(
     y_used, groups_used = y[keep], groups[keep]
     row_labels = X.index[keep] if isinstance(X, pd.DataFrame) else pd.Index(keep)
     cv = GroupKFold(n_splits=cv) if isinstance(cv, Integral) else cv
-    splits = _split(cv, X_used, y_used, groups_used)
+    splits, repeats = [], []
+    for repeat, splitter in enumerate(repeated_splitters(cv, n_repeats, random_state)):
+        repeat_splits = _split(splitter, X_used, y_used, groups_used)
+        splits += repeat_splits
+        repeats += [repeat] * len(repeat_splits)
     # Each configuration's part of each fold: the fold's rows it can use.
     own_splits = {
         name: [(train[rows[train]], test[rows[test]]) for train, test in splits]
         for name, rows in usable.items()
     }
     labels = np.unique(y_used)
+    class_names = _class_names(labels, target_names)
+    # The configurations each repeat trains: same models, other seeds.
+    seeded = [
+        {name: reseeded(e, repeat) for name, e in configurations.items()}
+        for repeat in range(n_repeats)
+    ]
 
     n_jobs = joblib.effective_n_jobs(n_jobs)
     # Each worker's torch gets its share of the cores; one job keeps torch's own.
@@ -178,8 +216,8 @@ def evaluate_configurations(
     votes = reusable_votes(configurations)
     kept_for_votes = {name for members in votes.values() for name in members.values()}
     tasks = [
-        (name, fold, estimator, train, test)
-        for name, estimator in configurations.items()
+        (name, fold, seeded[repeats[fold]][name], train, test)
+        for name in configurations
         if name not in votes
         for fold, (train, test) in enumerate(own_splits[name])
     ]
@@ -197,7 +235,9 @@ def evaluate_configurations(
     )
     outcomes = list(_with_progress(outcomes, tasks, progress))
     outcomes += [
-        _score_vote(configurations[name], members, outcomes, data, split, name, fold)
+        _score_vote(
+            seeded[repeats[fold]][name], members, outcomes, data, split, name, fold
+        )
         for name, members in votes.items()
         for fold, split in enumerate(own_splits[name])
     ]
@@ -210,9 +250,11 @@ def evaluate_configurations(
         splits=splits,
         own_splits=own_splits,
         usable=usable,
+        repeats=np.asarray(repeats),
         cv=cv,
+        scoring=scoring,
         labels=labels,
-        class_names=_class_names(labels, target_names),
+        class_names=class_names,
         groups=groups_used,
         row_labels=row_labels,
         y=y_used,
@@ -294,14 +336,18 @@ def _split(cv, X, y, groups):
 def _class_names(labels, target_names):
     if target_names is None:
         return [str(label) for label in labels]
-    target_names = list(target_names)
-    integral = all(
-        isinstance(label, Integral) and 0 <= label < len(target_names)
-        for label in labels.tolist()
-    )
-    if not integral:
+    target_names = [str(name) for name in target_names]
+    if not all(isinstance(label, Integral) for label in labels.tolist()):
         return [str(label) for label in labels]
-    return [str(target_names[label]) for label in labels.tolist()]
+    # More names than labels is fine here (a subset may lack the last
+    # classes); the loader checks the count against the whole file.
+    if labels.min() < 0 or labels.max() >= len(target_names):
+        raise ValueError(
+            f"target_names gives {len(target_names)} name(s) ({target_names}) but "
+            f"the labels are {labels.tolist()}: name label k with the k-th name, "
+            "one name per label from 0 up to the largest."
+        )
+    return [target_names[label] for label in labels.tolist()]
 
 
 def _with_progress(outcomes, tasks, show):
@@ -335,9 +381,10 @@ def _fit_and_score(
             # Non-convergence is recorded per fold instead of warned 25 times.
             warnings.simplefilter("ignore", ConvergenceWarning)
             _warm_up(estimator)
-            fitted = clone(estimator)
-            if torch_classifiers(fitted):
-                request_groups(fitted)
+            # Groups go to every estimator that takes them (networks for
+            # speaker-disjoint validation, stacking for its inner folds) and
+            # to no other.
+            fitted = request_groups(clone(estimator))
             fit_params = (
                 {"groups": groups[train]}
                 if get_routing_for_object(fitted).consumes("fit", ["groups"])
@@ -457,13 +504,13 @@ def _tabulate(outcomes, **context):
         name, fold = outcome["configuration"], outcome["fold"]
         train, test = own_splits[name][fold]
         y_true, y_pred = y[test], outcome["y_pred"]
+        repeat = int(context["repeats"][fold])
         fold_rows.append(
             {
                 "configuration": name,
                 "fold": fold,
-                "f1_micro": f1_score(y_true, y_pred, average="micro"),
-                "f1_macro": f1_score(y_true, y_pred, average="macro"),
-                "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+                "repeat": repeat,
+                **score_all(y_true, y_pred),
                 "fit_time": outcome["fit_time"],
                 "score_time": outcome["score_time"],
                 "n_train": len(train),
@@ -481,6 +528,7 @@ def _tabulate(outcomes, **context):
                 {
                     "configuration": name,
                     "fold": fold,
+                    "repeat": repeat,
                     "row": context["row_labels"][test],
                     "y_true": y_true,
                     "y_pred": y_pred,
@@ -488,9 +536,10 @@ def _tabulate(outcomes, **context):
             )
         )
     per_fold = pd.DataFrame(fold_rows)
-    summary = summarise(per_fold, context["configurations"])
-    # Each row is tested once: the rows a configuration was scored on.
-    seen = per_fold.groupby("configuration")["n_test"].sum()
+    summary = summarise(per_fold, context["configurations"], context["scoring"])
+    # Each row is tested once per repeat: the rows a configuration was scored on.
+    n_repeats = int(context["repeats"].max()) + 1
+    seen = per_fold.groupby("configuration")["n_test"].sum() // n_repeats
     summary.insert(summary.columns.get_loc("n_folds") + 1, "n_rows", seen)
     return ComparisonResult(
         summary=summary,
@@ -498,7 +547,7 @@ def _tabulate(outcomes, **context):
         per_class=pd.DataFrame(class_rows),
         confusion_matrices={name: np.stack(m) for name, m in matrices.items()},
         predictions=pd.concat(prediction_frames, ignore_index=True),
-        folds=_folds_table(splits, context["groups"]),
+        folds=_folds_table(splits, context["repeats"], context["groups"]),
         excluded=context["excluded"],
         labels=labels,
         class_names=context["class_names"],
@@ -509,6 +558,8 @@ def _tabulate(outcomes, **context):
         rows_used=pd.DataFrame(
             context["usable"], index=pd.Index(context["row_labels"], name="row")
         ),
+        scoring=context["scoring"],
+        n_repeats=int(context["repeats"].max()) + 1,
     )
 
 
@@ -520,6 +571,7 @@ def _per_class(name, fold, y_true, y_pred, labels, context):
         {
             "configuration": name,
             "fold": fold,
+            "repeat": int(context["repeats"][fold]),
             "class": class_name,
             "precision": precision[k],
             "recall": recall[k],
@@ -530,10 +582,11 @@ def _per_class(name, fold, y_true, y_pred, labels, context):
     ]
 
 
-def _folds_table(splits, groups):
+def _folds_table(splits, repeats, groups):
     return pd.DataFrame(
         {
             "fold": range(len(splits)),
+            "repeat": repeats,
             "n_train": [len(train) for train, _ in splits],
             "n_test": [len(test) for _, test in splits],
             "test_groups": [

@@ -3,5 +3,11 @@
 from ._base import BaseTorchClassifier
 from ._mlp import TorchMLPClassifier
 from ._multimodal import TorchMultimodalClassifier
+from ._sequence import TorchSequenceClassifier
 
-__all__ = ["BaseTorchClassifier", "TorchMLPClassifier", "TorchMultimodalClassifier"]
+__all__ = [
+    "BaseTorchClassifier",
+    "TorchMLPClassifier",
+    "TorchMultimodalClassifier",
+    "TorchSequenceClassifier",
+]

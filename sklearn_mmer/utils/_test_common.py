@@ -6,7 +6,14 @@ every common check an estimator cannot pass, each with its reason.
 
 from __future__ import annotations
 
-from ..neural_network import TorchMLPClassifier, TorchMultimodalClassifier
+from sklearn.linear_model import LogisticRegression
+
+from ..fusion import GroupedStackingClassifier
+from ..neural_network import (
+    TorchMLPClassifier,
+    TorchMultimodalClassifier,
+    TorchSequenceClassifier,
+)
 from ..preprocessing import ModalityScaler, ModalitySelector, TemporalMeanPool
 
 # Small, quick settings: the checks fit each estimator dozens of times.
@@ -33,6 +40,13 @@ def estimators_for_common_checks():
             **{**_CHECK_MLP_PARAMS, "hidden_layer_sizes": (8,), "max_iter": 30},
             encoder_layer_sizes=(8,),
         ),
+        # The API is the same for every encoder; the GRU's packing costs the
+        # checks' hundreds of fits most (tests/test_sequence.py covers each).
+        TorchSequenceClassifier("none", **_CHECK_MLP_PARAMS),
+        GroupedStackingClassifier(
+            [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))],
+            cv=3,
+        ),
     ]
 
 
@@ -42,7 +56,7 @@ _SELECTOR_NEVER_READS_CELLS = (
     "classifier) rejects bad values with an error naming row and column."
 )
 
-_OBJECT_CELLS_ARE_THE_DATA_MODEL = (
+_OBJECT_CELLS_ARE_ARRAYS = (
     "Object cells are the data model (one array per cell). A cell that is "
     "not numeric raises a ValueError naming its row and column, not the "
     "TypeError of numpy's float() conversion this check looks for."
@@ -54,16 +68,13 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         "check_dtype_object": _SELECTOR_NEVER_READS_CELLS,
     },
     "TemporalMeanPool": {
-        "check_dtype_object": (
-            "Object cells are the data model (one array per cell). A cell that is "
-            "not numeric raises a ValueError naming its row and column, not the "
-            "TypeError of numpy's float() conversion this check looks for."
-        ),
+        "check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS,
     },
-    "ModalityScaler": {"check_dtype_object": _OBJECT_CELLS_ARE_THE_DATA_MODEL},
-    "TorchMultimodalClassifier": {
-        "check_dtype_object": _OBJECT_CELLS_ARE_THE_DATA_MODEL
+    "TorchSequenceClassifier": {
+        "check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS,
     },
+    "ModalityScaler": {"check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS},
+    "TorchMultimodalClassifier": {"check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS},
 }
 
 
