@@ -17,6 +17,7 @@ fusion's default encoder averages frames anyway) and any feature set named
 (e.g. ``../shared/data/cmu_mosi_test31``).
 
 Run: python benchmarks/bench_missing.py [DATA ...] [--seeds 3] [--no-demo]
+[--samples 1336] [--param NAME=VALUE ...]
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ def main():
     parser.add_argument("data", nargs="*", help="feature sets (zip or folder)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-demo", dest="demo", action="store_false")
+    parser.add_argument("--samples", type=int, default=1336, help="demo rows")
     parser.add_argument(
         "--param",
         action="append",
@@ -158,7 +160,7 @@ def main():
     print(machine())
     print(f"neural fusion parameters: {neural_params or 'defaults'}")
     if args.demo:
-        demo = make_emotion_dataset(random_state=0)
+        demo = make_emotion_dataset(args.samples, random_state=0)
         demo.data = pool_table(demo.data)
         run("demo data (make_emotion_dataset)", demo, args.seeds, neural_params)
     for path in map(Path, args.data):
