@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn_mmer import (
     ModalityScaler,
     ModalitySelector,
+    compare_pairs,
     evaluate_configurations,
     make_emotion_dataset,
     make_unimodal,
@@ -34,6 +35,15 @@ class PresenceCounter(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        return tags
+
+
+class StrictCounter(PresenceCounter):
+    """The same, without tolerating missing cells."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
         return tags
 
 
@@ -114,3 +124,36 @@ def test_without_a_tolerant_configuration_rows_are_left_out_as_before(gappy):
     lexical_missing = X["lexical"].map(is_missing_cell)
     assert len(result.excluded) == lexical_missing.sum() == 1
     assert isinstance(result.rows_used, pd.DataFrame)
+
+
+def test_paired_comparisons_use_the_rows_both_configurations_saw(gappy):
+    X, y, groups = gappy.data, gappy.target, gappy.groups
+    tolerant = Pipeline(
+        [
+            ("select", ModalitySelector(["visual", "acoustic", "lexical"])),
+            ("classifier", PresenceCounter()),
+        ]
+    )
+    strict = Pipeline(
+        [("select", ModalitySelector(["visual"])), ("classifier", StrictCounter())]
+    )
+    configurations = {"tolerant": tolerant, "visual": strict}
+    result = evaluate_configurations(configurations, X, y, groups=groups, cv=3)
+    assert (
+        result.summary.loc["tolerant", "n_rows"]
+        > result.summary.loc["visual", "n_rows"]
+    )
+    row = compare_pairs(result).iloc[0]
+    # McNemar counts the rows only one of the two got right, among the rows
+    # both predicted.
+    predictions = result.predictions.assign(
+        correct=lambda p: p["y_true"] == p["y_pred"]
+    )
+    correct = predictions.pivot_table(
+        index="row", columns="configuration", values="correct", aggfunc="first"
+    ).dropna()
+    first, second = correct[row["first"]], correct[row["second"]]
+    assert len(correct) == result.summary.loc["visual", "n_rows"]
+    assert row["mcnemar_first_only"] == (first & ~second).sum()
+    assert row["mcnemar_second_only"] == (second & ~first).sum()
+    assert np.isfinite(row["mean_difference"])
