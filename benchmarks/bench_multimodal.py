@@ -13,6 +13,7 @@ pooled widths (1070 rows: visual 2048, acoustic 128, lexical 768). torch
 runs on one thread, as the classifier chooses for batches this small.
 
 Run: python benchmarks/bench_multimodal.py [--epochs 20] [--repeats 3]
+[--fusions gated concat low_rank] [--shapes 0 1]
 """
 
 from __future__ import annotations
@@ -104,13 +105,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--fusions", nargs="+", default=list(FUSIONS))
+    parser.add_argument("--shapes", nargs="+", type=int, help="indices into SHAPES")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(machine())
-    for title, (n_rows, dims) in SHAPES.items():
+    shapes = list(SHAPES.items())
+    for title, (n_rows, dims) in [shapes[i] for i in args.shapes or range(len(shapes))]:
         X, y = make_table(n_rows, dims)
         matrix = TorchMultimodalClassifier()._validate_inputs(X, reset=True)
-        for fusion in FUSIONS:
+        for fusion in args.fusions:
             loop = partial(plain_loop, matrix, y, dims, fusion, args.epochs)
             times = time_interleaved(
                 {
