@@ -21,6 +21,7 @@ BENCHMARKS = {
     "bench_loader.py": ([], ["--quick"]),
     "bench_comparison.py": ([], ["--epochs", "5", "--samples", "400"]),
     "bench_gpu.py": ([], ["--epochs", "5", "--samples", "400"]),
+    "bench_extraction.py": ([], ["--quick"]),
     "bench_multimodal.py": ([], ["--epochs", "2", "--repeats", "1"]),
     "bench_missing.py": ([], ["--seeds", "1", "--samples", "300"]),
 }

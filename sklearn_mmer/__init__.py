@@ -13,6 +13,14 @@ from .evaluation import (
     compare_pairs,
     evaluate_configurations,
     make_configurations,
+    search_configuration,
+)
+from .features import (
+    AudioFrameFeatures,
+    FaceEmbeddings,
+    OpenSmileFeatures,
+    SentenceEmbeddings,
+    extract_features,
 )
 from .fusion import (
     GroupedStackingClassifier,
@@ -36,6 +44,12 @@ __all__ = [
     "load_features",
     "write_feature_set",
     "make_emotion_dataset",
+    # feature extraction from recordings
+    "extract_features",
+    "AudioFrameFeatures",
+    "OpenSmileFeatures",
+    "SentenceEmbeddings",
+    "FaceEmbeddings",
     # transformers
     "ModalitySelector",
     "ModalityScaler",
@@ -56,6 +70,7 @@ __all__ = [
     "make_configurations",
     "evaluate_configurations",
     "compare_pairs",
+    "search_configuration",
     "ComparisonResult",
     # report
     "format_summary",

@@ -24,7 +24,7 @@ from sklearn_mmer import (
     write_report,
 )
 from sklearn_mmer.cli import main
-from sklearn_mmer.evaluation import is_baseline
+from sklearn_mmer.evaluation import METRICS, is_baseline
 from sklearn_mmer.evaluation._reuse import reusable_votes
 from sklearn_mmer.fusion import request_groups
 from sklearn_mmer.report import format_summary, plot_comparison
@@ -201,7 +201,7 @@ def test_the_figure_hatches_the_baselines(baseline_result):
     names = [label.get_text() for label in ax.get_xticklabels()]
     assert names == list(baseline_result.summary.index)
     bars = [c for c in ax.containers if isinstance(c, BarContainer)]
-    assert len(bars) == 3  # one per metric
+    assert len(bars) == len(METRICS)  # one per metric
     for container in bars:
         hatched = [bool(bar.get_hatch()) for bar in container.patches]
         assert hatched == [is_baseline(name) for name in names]

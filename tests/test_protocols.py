@@ -172,3 +172,17 @@ def test_logo_leaves_one_speaker_out_and_repeats_keep_its_folds(data, configurat
     assert "repeated 2 times with other network seeds" in describe_protocol(result)
     with pytest.raises(ValueError, match="protocol must be one of"):
         make_protocol("loocv")
+
+
+def test_the_report_says_what_varied_between_repeats(data, configurations, tmp_path):
+    from sklearn_mmer import write_report
+    from sklearn_mmer.evaluation import make_protocol
+
+    result = evaluate_configurations(
+        configurations, data.data, data.target, groups=data.sessions,
+        cv=make_protocol("loso"), n_repeats=2,
+    )  # fmt: skip
+    write_report(result, tmp_path, metadata={"group_by": "session"}, figures=False)
+    report = (tmp_path / "report.md").read_text()
+    assert "same folds and other network seeds (seed variance alone)" in report
+    assert "Leave-one-session-out cross-validation (5 folds" in report

@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Sequence
 
 from ..utils import torch_threads
+from ._extract import extract
 from ._output import Console
 from ._parser import UsageError, build_parser
 from ._run import run
@@ -70,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     command = shlex.join(["sklearn-mmer", *argv])
     console = Console(quiet=args.quiet, command=command)
-    handler = {"run": run, "search": search}[args.command]
+    handler = {"run": run, "search": search, "extract": extract}[args.command]
     # The command says itself what the loader left out, in its own terms.
     logger = logging.getLogger("sklearn_mmer")
     level = logger.level

@@ -1,4 +1,4 @@
-"""The command line's arguments: ``sklearn-mmer run`` and ``sklearn-mmer search``."""
+"""The command line's arguments: ``run``, ``search`` and ``extract``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import ast
 from .._version import __version__
 from ..evaluation import METRICS, PROTOCOLS
 from ..evaluation._metrics import check_scoring
+from ._extract import add_extract_parser
 
 CONFIG_HELP = (
     "comma-separated configurations among the modalities the data has "
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         "learning_rate_init=1e-3,5e-4 or dropout=0,0.3; repeat for several",
     )
     _add_protocol_arguments(search)
+    add_extract_parser(commands)
     return parser
 
 

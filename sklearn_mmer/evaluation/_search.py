@@ -328,6 +328,11 @@ def _ranked(results, user_names, scoring):
         row["fit_time_std"] = results["std_fit_time"][index]
         rows.append(row)
     table = pd.DataFrame(rows)
+    for name in user_names:
+        # pandas reads None among strings as a missing string (NaN); a
+        # parameter's None is a value, kept as it is in an object column.
+        values = [row[name] for row in rows]
+        table[name] = pd.Series(values, index=table.index, dtype=object)
     table.insert(
         1,
         "rank",

@@ -234,7 +234,11 @@ def _spread_lines(result):
         "",
         f"Over all {len(result.splits)} folds; over the folds of one repeat "
         "(averaged over repeats); and of the repeats' means, each repeat with "
-        "the groups assigned to folds afresh and other network seeds.",
+        + (
+            "the same folds and other network seeds (seed variance alone)."
+            if _same_folds_each_repeat(result)
+            else "the groups assigned to folds afresh and other network seeds."
+        ),
         "",
         render_table(
             ["Configuration", "All folds", "Within a repeat", "Between repeats"],
@@ -243,6 +247,14 @@ def _spread_lines(result):
             right_align=(1, 2, 3),
         ),
     ]
+
+
+def _same_folds_each_repeat(result):
+    groups = list(result.folds["test_groups"])
+    per_repeat = len(groups) // result.n_repeats
+    return all(
+        groups[k] == groups[k % per_repeat] for k in range(per_repeat, len(groups))
+    )
 
 
 def _pairwise_section(pairs, paths, link):

@@ -6,8 +6,15 @@ every common check an estimator cannot pass, each with its reason.
 
 from __future__ import annotations
 
+import torch
 from sklearn.linear_model import LogisticRegression
 
+from ..features import (
+    AudioFrameFeatures,
+    FaceEmbeddings,
+    OpenSmileFeatures,
+    SentenceEmbeddings,
+)
 from ..fusion import GroupedStackingClassifier
 from ..neural_network import (
     TorchMLPClassifier,
@@ -47,6 +54,14 @@ def estimators_for_common_checks():
             [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))],
             cv=3,
         ),
+        # The extractors read a column of media (paths, signals, transcripts),
+        # not a numeric matrix, and say so in their input tags: sklearn then
+        # runs only its clone check on them. tests/test_features.py checks
+        # their estimator behaviour (clone, params, pickling, Pipeline).
+        AudioFrameFeatures(),
+        OpenSmileFeatures(),
+        SentenceEmbeddings(),
+        FaceEmbeddings(torch.nn.Flatten()),
     ]
 
 
