@@ -27,6 +27,8 @@ BENCHMARKS = {
     ),
     "bench_extraction.py": ([], ["--quick"]),
     "bench_distributed.py": ([], ["--epochs", "5", "--samples", "400"]),
+    "bench_multimodal.py": ([], ["--epochs", "2", "--repeats", "1"]),
+    "bench_missing.py": ([], ["--seeds", "1", "--samples", "300"]),
 }
 
 

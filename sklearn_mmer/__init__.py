@@ -26,12 +26,17 @@ from .fusion import (
     GroupedStackingClassifier,
     make_early_fusion,
     make_late_fusion,
+    make_neural_fusion,
     make_stacking_fusion,
     make_unimodal,
     request_groups,
 )
-from .neural_network import TorchMLPClassifier, TorchSequenceClassifier
-from .preprocessing import ModalitySelector, TemporalMeanPool
+from .neural_network import (
+    TorchMLPClassifier,
+    TorchMultimodalClassifier,
+    TorchSequenceClassifier,
+)
+from .preprocessing import ModalityScaler, ModalitySelector, TemporalMeanPool
 from .report import format_summary, write_report
 
 __all__ = [
@@ -47,14 +52,17 @@ __all__ = [
     "FaceEmbeddings",
     # transformers
     "ModalitySelector",
+    "ModalityScaler",
     "TemporalMeanPool",
     # models
     "TorchMLPClassifier",
     "TorchSequenceClassifier",
+    "TorchMultimodalClassifier",
     # fusion builders
     "make_unimodal",
     "make_early_fusion",
     "make_late_fusion",
+    "make_neural_fusion",
     "make_stacking_fusion",
     "GroupedStackingClassifier",
     "request_groups",

@@ -12,7 +12,8 @@ from ._extract import add_extract_parser
 
 CONFIG_HELP = (
     "comma-separated configurations among the modalities the data has "
-    "(visual, acoustic, lexical, ...), early, late and stacking"
+    "(visual, acoustic, lexical, ...), early, late, stacking and neural (one "
+    "network over all modalities that keeps rows lacking some)"
 )
 DEMO_SAMPLES = 1336
 

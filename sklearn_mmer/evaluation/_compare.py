@@ -33,7 +33,7 @@ from ._metrics import check_scoring, score_all
 from ._repeats import repeated_splitters, reseeded
 from ._result import ComparisonResult, summarise
 from ._reuse import labels_encode_to_themselves, reusable_votes, vote_of_fitted
-from ._rows import rows_with_missing_cells
+from ._rows import rows_with_missing_cells, tolerates_missing_cells, usable_rows
 from ._runner import reuse_or_run, run_fits
 from ._store import FitStore, fingerprint
 
@@ -58,11 +58,23 @@ def evaluate_configurations(
     """Cross-validate several configurations on the same rows and folds.
 
     Every configuration is cloned and fitted on the training part of each
-    fold and scored on its test part; all of them see the same rows and the
-    same folds, so their scores compare. Any scikit-learn classifier can be
-    a configuration. Rows that lack a modality some configuration reads (a
-    missing cell) are left out of *all* of them and listed in ``excluded``,
-    never dropped in silence.
+    fold and scored on its test part; all of them share the same folds, so
+    their scores compare. Any scikit-learn classifier can be a configuration.
+    Rows that lack a modality (a missing cell) are
+    handled by what each configuration tolerates, as its sklearn tags say
+    (``input_tags.allow_nan``; for a pipeline, that of every step):
+
+    - configurations that do not tolerate missing cells all see the same
+      rows: those with every modality that any of them reads;
+    - a configuration that tolerates them (e.g.
+      :func:`~sklearn_mmer.make_neural_fusion`) also sees the rows that lack
+      some of its modalities, every row with at least one of them.
+
+    A tolerant configuration's rows thus include the others' rows, and its
+    fold ``k`` holds the other configurations' fold ``k`` rows plus its
+    own; ``rows_used`` says which rows each configuration saw and
+    ``summary["n_rows"]`` how many. Rows no configuration can use are listed
+    in ``excluded``, never dropped in silence.
 
     The evaluation is speaker-independent: the folds are checked to share no
     group between their training and test parts, and ``groups`` reach,
@@ -152,8 +164,8 @@ def evaluate_configurations(
     Raises
     ------
     ValueError
-        If a fold shares a group between training and test, no rows are
-        left after leaving out those with missing modalities, or a fit fails
+        If a fold shares a group between training and test, no row is left
+        that a configuration can use, or a fit fails
         on bad data (the message then names the configuration and fold).
     ResumeMismatchError
         With ``resume=True``, if the fits in ``checkpoint_dir`` were made
@@ -184,7 +196,7 @@ def evaluate_configurations(
     >>> result = evaluate_configurations(configurations, data.data, data.target,
     ...                                  groups=data.groups, cv=3)
     >>> result.summary.columns[:4].tolist()
-    ['rank', 'n_folds', 'f1_micro_mean', 'f1_micro_std']
+    ['rank', 'n_folds', 'n_rows', 'f1_micro_mean']
     >>> result.per_fold.shape
     (12, 14)
     """
@@ -196,7 +208,7 @@ def evaluate_configurations(
     groups = column_or_1d(groups)
     check_consistent_length(X, y, groups)
 
-    keep, excluded, needed = _rows_to_use(configurations, X)
+    keep, excluded, needed, usable = _rows_to_use(configurations, X)
     X_used = _safe_indexing(X, keep)
     if isinstance(X, pd.DataFrame) and all(
         map(pools_before_reading, configurations.values())
@@ -212,6 +224,11 @@ def evaluate_configurations(
         repeat_splits = _split(splitter, X_used, y_used, groups_used)
         splits += repeat_splits
         repeats += [repeat] * len(repeat_splits)
+    # Each configuration's part of each fold: the fold's rows it can use.
+    own_splits = {
+        name: [(train[rows[train]], test[rows[test]]) for train, test in splits]
+        for name, rows in usable.items()
+    }
     labels = np.unique(y_used)
     class_names = _class_names(labels, target_names)
     # The configurations each repeat trains: same models, other seeds.
@@ -236,7 +253,7 @@ def evaluate_configurations(
         (name, fold, seeded[repeats[fold]][name], train, test)
         for name in configurations
         if name not in votes
-        for fold, (train, test) in enumerate(splits)
+        for fold, (train, test) in enumerate(own_splits[name])
     ]
 
     def fit_call(task, n_threads):
@@ -263,7 +280,7 @@ def evaluate_configurations(
         progress=progress,
     )
     for name, members in votes.items():
-        for fold, split in enumerate(splits):
+        for fold, split in enumerate(own_splits[name]):
             outcome, reused = reuse_or_run(
                 store,
                 (name, fold),
@@ -288,6 +305,8 @@ def evaluate_configurations(
         outcomes,
         configurations=configurations,
         splits=splits,
+        own_splits=own_splits,
+        usable=usable,
         repeats=np.asarray(repeats),
         cv=cv,
         scoring=scoring,
@@ -323,21 +342,36 @@ def _check_configurations(configurations):
 
 
 def _rows_to_use(configurations, X):
-    """Rows every configuration can use, the rows left out, the columns read."""
-    needed = []
-    if isinstance(X, pd.DataFrame):
-        read = set()
-        for estimator in configurations.values():
-            read.update(required_columns(estimator, X.columns))
-        needed = [column for column in X.columns if column in read]
-    excluded = rows_with_missing_cells(X, needed)
-    keep = np.setdiff1d(np.arange(len(X)), excluded["position"].to_numpy())
+    """Rows some configuration can use, the rows left out, the columns read.
+
+    Also returns, per configuration, which of the kept rows it can use.
+    """
+    columns_read = {
+        name: required_columns(estimator, X.columns)
+        if isinstance(X, pd.DataFrame)
+        else []
+        for name, estimator in configurations.items()
+    }
+    tolerant = {
+        name: tolerates_missing_cells(estimator)
+        for name, estimator in configurations.items()
+    }
+    usable, needed = usable_rows(X, columns_read, tolerant)
+    used = np.logical_or.reduce(list(usable.values()))
+    excluded = rows_with_missing_cells(X, needed, rows=~used)
+    keep = np.flatnonzero(used)
     if keep.size == 0:
         raise ValueError(
             f"Every row lacks one of the modalities {needed} that the "
             "configurations read; there is nothing to evaluate."
         )
-    return keep, excluded, needed
+    empty = [name for name, rows in usable.items() if not rows.any()]
+    if empty:
+        raise ValueError(
+            f"Configuration(s) {empty} can use no row: every row lacks one of "
+            "the modalities they read."
+        )
+    return keep, excluded, needed, {name: rows[keep] for name, rows in usable.items()}
 
 
 def _split(cv, X, y, groups):
@@ -511,12 +545,13 @@ def _collect(outcomes, **context):
 
 def _tabulate(outcomes, **context):
     y, labels, splits = context["y"], context["labels"], context["splits"]
+    own_splits = context["own_splits"]
     fold_rows, class_rows, prediction_frames = [], [], []
     matrices = {name: [None] * len(splits) for name in context["configurations"]}
     estimators = {name: [None] * len(splits) for name in context["configurations"]}
     for outcome in outcomes:
         name, fold = outcome["configuration"], outcome["fold"]
-        train, test = splits[fold]
+        train, test = own_splits[name][fold]
         y_true, y_pred = y[test], outcome["y_pred"]
         repeat = int(context["repeats"][fold])
         fold_rows.append(
@@ -550,8 +585,13 @@ def _tabulate(outcomes, **context):
             )
         )
     per_fold = pd.DataFrame(fold_rows)
+    summary = summarise(per_fold, context["configurations"], context["scoring"])
+    # Each row is tested once per repeat: the rows a configuration was scored on.
+    n_repeats = int(context["repeats"].max()) + 1
+    seen = per_fold.groupby("configuration")["n_test"].sum() // n_repeats
+    summary.insert(summary.columns.get_loc("n_folds") + 1, "n_rows", seen)
     return ComparisonResult(
-        summary=summarise(per_fold, context["configurations"], context["scoring"]),
+        summary=summary,
         per_fold=per_fold,
         per_class=pd.DataFrame(class_rows),
         confusion_matrices={name: np.stack(m) for name, m in matrices.items()},
@@ -565,6 +605,9 @@ def _tabulate(outcomes, **context):
         cv=context["cv"],
         estimators=estimators if context["return_estimators"] else None,
         fits_reused=context["fits_reused"],
+        rows_used=pd.DataFrame(
+            context["usable"], index=pd.Index(context["row_labels"], name="row")
+        ),
         scoring=context["scoring"],
         n_repeats=int(context["repeats"].max()) + 1,
     )

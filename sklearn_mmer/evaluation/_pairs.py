@@ -7,7 +7,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ._metrics import check_scoring
+from ._metrics import METRIC_TABLE, check_scoring
 from ._result import ComparisonResult
 from ._stats import (
     bayesian_correlated_ttest,
@@ -134,12 +134,25 @@ def compare_pairs(
     rows = []
     for first, second in pairs:
         differences = (scores[first] - scores[second]).to_numpy()
-        test = corrected_resampled_ttest(differences, n_train, n_test)
+        pair_train, pair_test = n_train, n_test
+        if _rows_differ(result, first, second):
+            # A configuration that tolerates missing cells saw more rows:
+            # compare the two on the rows both were scored on.
+            differences, pair_test = _differences_on_shared_rows(
+                result, first, second, metric
+            )
+            pair_train = (
+                n_train[: len(pair_test)] * pair_test / n_test[: len(pair_test)]
+            )
+        test = corrected_resampled_ttest(differences, pair_train, pair_test)
         low, high = corrected_interval(test, confidence)
         better, equivalent, worse = bayesian_correlated_ttest(
-            differences, n_train, n_test, rope=rope
+            differences, pair_train, pair_test, rope=rope
         )
-        only_first, only_second, mcnemar_p = mcnemar(correct[first], correct[second])
+        both = ~(np.isnan(correct[first]) | np.isnan(correct[second]))
+        only_first, only_second, mcnemar_p = mcnemar(
+            correct[first][both].astype(bool), correct[second][both].astype(bool)
+        )
         rows.append(
             {
                 "first": first,
@@ -187,4 +200,32 @@ def _first_repeat_correct(result):
     table = predictions.pivot_table(
         index="row", columns="configuration", values="correct", aggfunc="first"
     )
-    return {str(name): table[name].to_numpy(dtype=bool) for name in table.columns}
+    # NaN where a configuration did not predict a row (it could not use it).
+    return {str(name): table[name].to_numpy(dtype=float) for name in table.columns}
+
+
+def _rows_differ(result, first, second) -> bool:
+    rows = getattr(result, "rows_used", None)
+    return rows is not None and not rows[first].equals(rows[second])
+
+
+def _differences_on_shared_rows(result, first, second, metric):
+    """Per-fold score differences on the rows both configurations were scored on.
+
+    Returns the differences and the number of shared test rows of each fold.
+    """
+    predictions = result.predictions.set_index(["fold", "row"])
+    one = predictions[predictions["configuration"] == first]
+    other = predictions[predictions["configuration"] == second]
+    shared = one.index.intersection(other.index)
+    one, other = one.loc[shared], other.loc[shared]
+    score = METRIC_TABLE[metric].score
+    differences, sizes = [], []
+    for fold, mine in one.groupby(level="fold"):
+        theirs = other.xs(fold, level="fold", drop_level=False)
+        differences.append(
+            score(mine["y_true"], mine["y_pred"])
+            - score(theirs["y_true"], theirs["y_pred"])
+        )
+        sizes.append(len(mine))
+    return np.asarray(differences), np.asarray(sizes)

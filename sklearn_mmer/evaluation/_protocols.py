@@ -115,8 +115,15 @@ def describe_protocol(result: ComparisonResult, group: str = "speaker") -> str:
         varied = "new folds" + seeds
     if repeats > 1:
         split += f", repeated {repeats} times with {varied} each time"
+    seen = result.summary.get("n_rows") if comparison else None
+    rows = "the same rows and folds"
+    if seen is not None and seen.nunique() > 1:
+        rows = (
+            "the same folds (those that tolerate missing modalities also the "
+            "rows lacking some)"
+        )
     return (
-        f"{split}; every {who} saw the same rows and folds, and "
+        f"{split}; every {who} saw {rows}, and "
         f"scores are the mean ± standard deviation over the "
         f"{n_total} test folds, ranked by "
         f"{metric_title(result.scoring)}."

@@ -23,7 +23,8 @@ class ComparisonResult:
     summary : DataFrame
         One row per configuration, indexed by its name and sorted by
         ``rank`` (1 is the best mean of the ``scoring`` metric; ties share a
-        rank): mean and standard deviation over folds (``np.std``,
+        rank): ``n_folds``, ``n_rows`` (rows it was scored on, over all
+        repeats), then mean and standard deviation over folds (``np.std``,
         ``ddof=0``, as in :class:`~sklearn.model_selection.GridSearchCV`) of
         each metric of :data:`METRICS` and of the fit time in seconds, as
         ``<metric>_mean`` and ``<metric>_std``. With repeats, also
@@ -52,7 +53,7 @@ class ComparisonResult:
         One row per fold: ``repeat``, ``n_train``, ``n_test`` and ``test_groups`` (the
         groups, e.g. speakers, held out in that fold).
     excluded : DataFrame
-        Rows of ``X`` left out of every configuration, indexed by their
+        Rows of ``X`` that no configuration could use, indexed by their
         label, with ``position``, ``missing`` (the modalities they lack)
         and ``reason``. Empty when every row was used.
     labels : ndarray
@@ -76,6 +77,11 @@ class ComparisonResult:
     fits_reused : int
         How many fits were taken from a checkpoint folder instead of being
         run (``resume=True``); 0 otherwise.
+    rows_used : DataFrame or None
+        One row per row of ``X`` used (not excluded), one bool column per
+        configuration: whether that configuration trained or was scored on
+        it. Configurations that tolerate missing cells see more rows than
+        the others; compare them pairwise on the rows both saw.
 
     See Also
     --------
@@ -99,6 +105,7 @@ class ComparisonResult:
     scoring: str = DEFAULT_SCORING
     n_repeats: int = 1
     fits_reused: int = 0
+    rows_used: pd.DataFrame | None = field(default=None)
 
     @property
     def best_configuration(self) -> str:

@@ -23,7 +23,7 @@ from ..neural_network import BaseTorchClassifier
 from ._compare import _split
 from ._metrics import METRICS, check_scoring, metric_title
 from ._repeats import repeated_splitters
-from ._rows import rows_with_missing_cells
+from ._rows import rows_with_missing_cells, tolerates_missing_cells, usable_rows
 
 
 @dataclass(repr=False)
@@ -196,8 +196,13 @@ def search_configuration(
     columns = (
         required_columns(estimator, X.columns) if isinstance(X, pd.DataFrame) else []
     )
-    excluded = rows_with_missing_cells(X, columns)
-    keep = np.setdiff1d(np.arange(len(X)), excluded["position"].to_numpy())
+    # A configuration that tolerates missing cells (by its tags) keeps the
+    # rows with at least one of its modalities, as in evaluate_configurations.
+    usable, _ = usable_rows(
+        X, {name: columns}, {name: tolerates_missing_cells(estimator)}
+    )
+    excluded = rows_with_missing_cells(X, columns, rows=~usable[name])
+    keep = np.flatnonzero(usable[name])
     if keep.size == 0:
         raise ValueError(f"Every row lacks a modality that {name!r} reads.")
     X, y, groups = _safe_indexing(X, keep), y[keep], groups[keep]

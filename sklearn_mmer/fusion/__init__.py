@@ -7,12 +7,14 @@ from ._builders import (
     make_unimodal,
     request_groups,
 )
+from ._neural import make_neural_fusion
 from ._stacking import GroupedStackingClassifier
 
 __all__ = [
     "GroupedStackingClassifier",
     "make_early_fusion",
     "make_late_fusion",
+    "make_neural_fusion",
     "make_stacking_fusion",
     "make_unimodal",
     "request_groups",

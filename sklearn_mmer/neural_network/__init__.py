@@ -2,6 +2,12 @@
 
 from ._base import BaseTorchClassifier
 from ._mlp import TorchMLPClassifier
+from ._multimodal import TorchMultimodalClassifier
 from ._sequence import TorchSequenceClassifier
 
-__all__ = ["BaseTorchClassifier", "TorchMLPClassifier", "TorchSequenceClassifier"]
+__all__ = [
+    "BaseTorchClassifier",
+    "TorchMLPClassifier",
+    "TorchMultimodalClassifier",
+    "TorchSequenceClassifier",
+]

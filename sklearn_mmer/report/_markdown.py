@@ -76,6 +76,7 @@ def _data_section(result, metadata, link):
         for label, name in zip(result.labels, result.class_names, strict=True)
     )
     lines.append(f"{len(used)} utterances used; classes: {classes}.")
+    lines += _rows_seen(result)
     if not result.class_names_given:
         lines += [
             "",
@@ -88,7 +89,7 @@ def _data_section(result, metadata, link):
     if n_excluded:
         lines.append("")
         lines.append(
-            f"{n_excluded} row(s) lack a modality that some configuration needs, "
+            f"{n_excluded} row(s) lack modalities that the configurations need, "
             "so they were left out of every configuration (listed in "
             f"[{link('excluded')}]({link('excluded')})):"
         )
@@ -101,6 +102,21 @@ def _data_section(result, metadata, link):
     else:
         lines += ["", "No row was left out."]
     return "\n".join(lines)
+
+
+def _rows_seen(result):
+    """Say how many rows each configuration saw, when they differ."""
+    seen = result.summary.get("n_rows")
+    if seen is None or seen.nunique() <= 1:
+        return []
+    counts = ", ".join(f"{name} {int(n)}" for name, n in seen.items())
+    return [
+        "",
+        "Configurations that tolerate missing modalities (by their sklearn "
+        "tags) were also scored on rows lacking some of them; the others on "
+        f"the rows with every modality they read. Rows seen: {counts}. Compare "
+        "two configurations pairwise on the rows both saw (`predictions.csv`).",
+    ]
 
 
 def _protocol_section(result, metadata):

@@ -16,8 +16,12 @@ from ..features import (
     SentenceEmbeddings,
 )
 from ..fusion import GroupedStackingClassifier
-from ..neural_network import TorchMLPClassifier, TorchSequenceClassifier
-from ..preprocessing import ModalitySelector, TemporalMeanPool
+from ..neural_network import (
+    TorchMLPClassifier,
+    TorchMultimodalClassifier,
+    TorchSequenceClassifier,
+)
+from ..preprocessing import ModalityScaler, ModalitySelector, TemporalMeanPool
 
 # Small, quick settings: the checks fit each estimator dozens of times.
 _CHECK_MLP_PARAMS = {
@@ -36,7 +40,13 @@ def estimators_for_common_checks():
         ModalitySelector(),
         ModalitySelector(modalities=0),
         TemporalMeanPool(),
+        ModalityScaler(),
         TorchMLPClassifier(**_CHECK_MLP_PARAMS),
+        # Every numeric column of the checks' data is a modality of size 1.
+        TorchMultimodalClassifier(
+            **{**_CHECK_MLP_PARAMS, "hidden_layer_sizes": (8,), "max_iter": 30},
+            encoder_layer_sizes=(8,),
+        ),
         # The API is the same for every encoder; the GRU's packing costs the
         # checks' hundreds of fits most (tests/test_sequence.py covers each).
         TorchSequenceClassifier("none", **_CHECK_MLP_PARAMS),
@@ -78,6 +88,8 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "TorchSequenceClassifier": {
         "check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS,
     },
+    "ModalityScaler": {"check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS},
+    "TorchMultimodalClassifier": {"check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS},
 }
 
 

@@ -1,0 +1,223 @@
+"""TorchMultimodalClassifier, make_neural_fusion: rows lacking modalities kept."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, GroupKFold
+
+from sklearn_mmer import (
+    TorchMultimodalClassifier,
+    evaluate_configurations,
+    make_configurations,
+    make_emotion_dataset,
+    make_neural_fusion,
+    make_unimodal,
+    request_groups,
+)
+from sklearn_mmer.preprocessing import pool_table
+from sklearn_mmer.utils._frames import is_missing_cell
+
+MODALITIES = ["visual", "acoustic", "lexical"]
+FAST = {
+    "encoder_layer_sizes": (16,),
+    "hidden_layer_sizes": (16,),
+    "max_iter": 12,
+    "learning_rate_init": 1e-2,
+    "device": "cpu",
+}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def gappy():
+    """Demo data with 30% of visual and acoustic cells missing."""
+    return make_emotion_dataset(
+        n_samples=200,
+        dims={"visual": 8, "acoustic": 8, "lexical": 8},
+        n_frames={"visual": (2, 6), "acoustic": (2, 6)},
+        missing_rate=0.3,
+        random_state=0,
+    )
+
+
+def test_trains_and_predicts_with_missing_modalities(gappy):
+    X, y = gappy.data, gappy.target
+    missing = X.map(is_missing_cell)
+    assert missing["visual"].mean() > 0.2 and missing["acoustic"].mean() > 0.2
+    clf = TorchMultimodalClassifier(**FAST, random_state=0).fit(X, y)
+    assert clf.modality_dims_ == (8, 8, 8)
+    assert clf.n_features_in_ == 3
+    assert clf.feature_names_in_.tolist() == MODALITIES
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 4) and np.isfinite(proba).all()
+    # Learns: well above the majority class, also on the rows with gaps.
+    gaps = missing.any(axis=1).to_numpy()
+    predicted = clf.predict(X)
+    assert (predicted == y).mean() > 0.6
+    assert (predicted[gaps] == y[gaps]).mean() > 0.5
+    # A row with the lexical vector alone is classified.
+    lexical_only = X.iloc[:3].assign(visual=None, acoustic=None)
+    assert clf.predict(lexical_only).shape == (3,)
+
+
+@pytest.mark.parametrize("fusion", ["concat", "tensor", "low_rank", "attention"])
+def test_every_fusion_learns(gappy, fusion):
+    X, y = pool_table(gappy.data), gappy.target
+    clf = TorchMultimodalClassifier(fusion, **FAST, random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.5
+
+
+def test_a_row_with_no_modality_is_a_clear_error(gappy):
+    X, y = gappy.data.copy(), gappy.target
+    X.loc[X.index[7], MODALITIES] = None
+    with pytest.raises(ValueError, match=rf"row '{X.index[7]}' .*has no modality"):
+        TorchMultimodalClassifier(**FAST).fit(X, y)
+    clf = TorchMultimodalClassifier(**FAST).fit(gappy.data, y)
+    with pytest.raises(ValueError, match="has no modality"):
+        clf.predict(X)
+
+
+def test_bad_cells_are_named(gappy):
+    X, y = gappy.data.copy(), gappy.target
+    clf = TorchMultimodalClassifier(**FAST).fit(X, y)
+    X.loc[X.index[3], "lexical"] = np.ones(5)
+    with pytest.raises(ValueError, match=r"column 'lexical'.*5 differs from 8"):
+        clf.predict(X)
+    X.loc[X.index[3], "lexical"] = np.full(8, np.inf)
+    with pytest.raises(ValueError, match=r"column 'lexical'.*NaN or infinite"):
+        clf.predict(X)
+
+
+def test_frames_are_averaged_exactly_as_pooling_does(gappy):
+    X, y = gappy.data, gappy.target
+    params = {**FAST, "random_state": 0}
+    on_frames = TorchMultimodalClassifier(**params).fit(X, y)
+    on_means = TorchMultimodalClassifier(**params).fit(pool_table(X), y)
+    np.testing.assert_allclose(
+        on_frames.predict_proba(X), on_means.predict_proba(pool_table(X)), atol=1e-6
+    )
+
+
+def test_same_seed_same_model_and_global_rng_untouched(gappy):
+    X, y = pool_table(gappy.data), gappy.target
+    params = {**FAST, "modality_dropout": 0.3, "dropout": 0.2}
+    state = torch.random.get_rng_state()
+    first = TorchMultimodalClassifier(**params, random_state=3).fit(X, y)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    second = TorchMultimodalClassifier(**params, random_state=3).fit(X, y)
+    other = TorchMultimodalClassifier(**params, random_state=4).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    assert not np.allclose(first.predict_proba(X), other.predict_proba(X))
+
+
+def test_clone_pickle_and_a_model_saved_on_cuda(gappy):
+    X, y = pool_table(gappy.data), gappy.target
+    clf = TorchMultimodalClassifier(**FAST, class_weight="balanced", random_state=0)
+    copy = clone(clf)
+    assert copy.get_params() == clf.get_params() and not hasattr(copy, "net_")
+    clf.fit(X, y)
+    expected = clf.predict_proba(X)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(clf)).predict_proba(X), expected
+    )
+    if torch.cuda.is_available():
+        return  # the simulation below needs a machine without CUDA
+    clf.net_.device = "cuda"  # as if trained on a GPU; tensors are stored device-free
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skorch's DeviceWarning says what we expect
+        loaded = pickle.loads(pickle.dumps(clf))
+    assert str(loaded.net_.device) == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+
+
+def test_early_stopping_with_groups_validates_on_unseen_speakers(gappy):
+    X, y, groups = pool_table(gappy.data), gappy.target, gappy.groups
+    clf = TorchMultimodalClassifier(
+        **FAST, early_stopping=True, validation_fraction=0.2, random_state=0
+    ).fit(X, y, groups=groups)
+    held_out = set(groups[clf.validation_indices_])
+    trained = set(np.delete(groups, clf.validation_indices_))
+    assert held_out and not held_out & trained
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
+def test_grid_search_over_the_fusion_with_groups(gappy):
+    X, y, groups = pool_table(gappy.data), gappy.target, gappy.groups
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = request_groups(
+            make_neural_fusion(MODALITIES, **FAST, early_stopping=True, random_state=0)
+        )
+        search = GridSearchCV(
+            pipe, {"classifier__fusion": ["gated", "concat"]}, cv=GroupKFold(2)
+        ).fit(X, y, groups=groups)
+    assert search.best_params_["classifier__fusion"] in {"gated", "concat"}
+    assert search.cv_results_["mean_test_score"].min() > 0.4
+
+
+def test_evaluation_scores_the_neural_fusion_on_rows_with_gaps(gappy):
+    X, y, groups = gappy.data, gappy.target, gappy.groups
+    configurations = {
+        "lexical": make_unimodal("lexical", max_iter=3, random_state=0),
+        "early": make_unimodal("visual", max_iter=3, random_state=0),
+        "neural": make_neural_fusion(MODALITIES, **FAST, random_state=0),
+    }
+    result = evaluate_configurations(configurations, X, y, groups=groups, cv=3)
+    assert result.summary.loc["neural", "n_rows"] == len(X)
+    complete = ~X[["visual", "lexical"]].map(is_missing_cell).any(axis=1)
+    assert result.summary.loc["lexical", "n_rows"] == complete.sum() < len(X)
+    assert result.excluded.empty
+    majority = np.bincount(y).max() / len(y)
+    assert result.summary.loc["neural", "f1_micro_mean"] > majority + 0.05
+
+
+def test_parameters_are_checked(gappy):
+    X, y = pool_table(gappy.data), gappy.target
+    with pytest.raises(ValueError, match="fusion"):
+        TorchMultimodalClassifier(fusion="sum").fit(X, y)
+    with pytest.raises(ValueError, match="encoder_layer_sizes needs at least one"):
+        TorchMultimodalClassifier(encoder_layer_sizes=()).fit(X, y)
+    with pytest.raises(ValueError, match="modality_dropout"):
+        TorchMultimodalClassifier(modality_dropout=1.0).fit(X, y)
+
+
+def test_numeric_columns_are_one_dimensional_modalities():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    y = (X["a"] > 0).astype(int).to_numpy()
+    X.loc[::4, "b"] = np.nan
+    clf = TorchMultimodalClassifier(**FAST, random_state=0).fit(X, y)
+    assert clf.modality_dims_ == (1, 1, 1)
+    assert clf.score(X, y) > 0.8
+
+
+def test_make_configurations_builds_the_neural_fusion_only_when_named():
+    assert "neural" not in make_configurations(MODALITIES)
+    configurations = make_configurations(
+        MODALITIES, include=["lexical", "neural"], max_iter=7, random_state=0
+    )
+    neural = configurations["neural"]
+    assert isinstance(neural[-1], TorchMultimodalClassifier)
+    assert neural.get_params()["classifier__max_iter"] == 7
+    assert neural.get_params()["select__modalities"] == MODALITIES
+
+
+def test_neural_fusion_defaults_and_overrides():
+    params = make_neural_fusion(MODALITIES).get_params()
+    assert params["classifier__early_stopping"] is True
+    assert params["classifier__modality_dropout"] == 0.3
+    params = make_neural_fusion(MODALITIES, "tensor", dropout=0.0).get_params()
+    assert params["classifier__dropout"] == 0.0
+    assert params["classifier__fusion"] == "tensor"
