@@ -15,7 +15,7 @@ from ..evaluation import make_protocol
 from ..evaluation._configurations import FUSION_NAMES
 from ..preprocessing import pool_table
 from ..report._write import check_out_folder
-from ..utils._frames import is_missing_cell
+from ..utils import is_missing_cell
 
 # The demo data stays the same whatever --seed says: the seed is the models'.
 DEMO_RANDOM_STATE = 0

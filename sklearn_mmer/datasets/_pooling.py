@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..utils._frames import mean_of_sequences
+from ..utils import mean_of_sequences
 
 # The values of load_features' ``pool`` option.
 POOL_OPTIONS = (None, "mean")

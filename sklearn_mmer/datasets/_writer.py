@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils._frames import is_missing_cell
+from ..utils import is_missing_cell
 from ._layout import (
     CSV_NAME,
     FEATURES_DIR,

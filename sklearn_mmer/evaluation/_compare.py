@@ -20,9 +20,9 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ..fusion import request_groups
-from ..fusion._inspect import (
+from ..fusion import (
     pools_before_reading,
+    request_groups,
     required_columns,
     torch_classifiers,
 )

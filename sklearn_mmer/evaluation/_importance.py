@@ -11,7 +11,7 @@ from sklearn.metrics import make_scorer
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import column_or_1d
 
-from ..fusion._inspect import pools_before_reading, required_columns
+from ..fusion import pools_before_reading, required_columns
 from ..preprocessing import pool_table
 from ._compare import _fit_and_score
 from ._metrics import METRIC_TABLE, check_scoring

@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
-from ..utils._frames import is_missing_cell
+from ..utils import is_missing_cell
 
 
 def missing_cells(X, columns) -> np.ndarray:

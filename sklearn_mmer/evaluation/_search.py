@@ -17,8 +17,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ..fusion import request_groups
-from ..fusion._inspect import required_columns, torch_classifiers
+from ..fusion import request_groups, required_columns, torch_classifiers
 from ..neural_network import BaseTorchClassifier
 from ._compare import _split
 from ._metrics import METRICS, check_scoring, metric_title

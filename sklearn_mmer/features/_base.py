@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 
-from ..utils._frames import describe_row
+from ..utils import describe_row
 
 # Short names of what can be wrong with one row's media, as listed in the
 # problems table that ``sklearn-mmer extract`` writes.

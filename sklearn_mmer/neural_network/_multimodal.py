@@ -11,7 +11,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
-from ..utils._frames import check_table
+from ..utils import check_table
 from ._base import BaseTorchClassifier, check_layer_sizes, check_target
 from ._fusion_layers import FUSIONS, MultimodalModule
 from ._module import ACTIVATIONS

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..utils._frames import check_table, describe_row, is_missing_cell
+from ..utils import check_table, describe_row, is_missing_cell
 
 
 class RaggedSequences:

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from ..utils._frames import check_table
+from ..utils import check_table
 from ._base import BaseTorchClassifier, check_layer_sizes, check_target
 from ._encoders import ENCODERS, POOLINGS, SequenceEncoder
 from ._iterator import BucketBatchIterator

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils._frames import describe_row, is_missing_cell, mean_of_sequences
+from ..utils import describe_row, is_missing_cell, mean_of_sequences
 
 
 @dataclass

@@ -11,7 +11,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils._frames import (
+from ..utils import (
     check_table,
     describe_row,
     is_missing_cell,

@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils._frames import check_table
+from ..utils import check_table
 
 
 class ModalitySelector(TransformerMixin, BaseEstimator):

@@ -15,7 +15,7 @@ from ..evaluation import (
     describe_protocol,
     is_baseline,
 )
-from ..fusion._inspect import torch_classifiers
+from ..fusion import torch_classifiers
 from ._metadata import RunMetadata
 from ._tables import format_summary, per_fold_table, render_table
 

@@ -1,6 +1,28 @@
-"""Utilities shared by the subpackages: input checks and device selection."""
+"""Utilities shared by the subpackages: cell and table checks, devices.
+
+This is the package's internal API: the other subpackages import these names
+from here, never from the private modules, and they keep their signatures
+across minor versions. They are also there for users writing their own
+transformers over the multimodal table (one array per cell).
+"""
 
 from ._device import resolve_device, torch_threads
-from ._frames import describe_row
+from ._frames import (
+    as_2d_frame,
+    check_table,
+    describe_row,
+    is_missing_cell,
+    mean_of_sequences,
+    segment_mean,
+)
 
-__all__ = ["describe_row", "resolve_device", "torch_threads"]
+__all__ = [
+    "as_2d_frame",
+    "check_table",
+    "describe_row",
+    "is_missing_cell",
+    "mean_of_sequences",
+    "segment_mean",
+    "resolve_device",
+    "torch_threads",
+]

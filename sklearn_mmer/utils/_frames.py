@@ -118,7 +118,7 @@ def segment_mean(frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_mmer.utils._frames import segment_mean
+    >>> from sklearn_mmer.utils import segment_mean
     >>> segment_mean(np.array([[1.0], [3.0], [10.0]]), np.array([2, 1]))
     array([[ 2.],
            [10.]], dtype=float32)
