@@ -15,7 +15,7 @@ from .evaluation import (
 )
 from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
 from .neural_network import TorchMLPClassifier
-from .preprocessing import ModalitySelector, TemporalMeanPool
+from .preprocessing import ModalitySelector, TemporalMeanPool, TemporalStatsPool
 from .report import format_summary, write_report
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     # transformers
     "ModalitySelector",
     "TemporalMeanPool",
+    "TemporalStatsPool",
     # models
     "TorchMLPClassifier",
     # fusion builders

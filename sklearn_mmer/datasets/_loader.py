@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..utils._frames import mean_of_sequences
+from ..utils._frames import check_statistics, stats_of_sequences
 from ._layout import (
     CSV_NAME,
     FEATURE_SUFFIX,
@@ -144,8 +144,9 @@ class LoadReport:
         ``sklearn_mmer.datasets.PROBLEMS``) and ``reason`` (a sentence). With
         ``on_error="skip"`` every row listed here was left out; a row with
         several problems is listed once per problem.
-    pool : str or None
-        The ``pool`` option the data was loaded with.
+    pool : str, tuple of str or None
+        The ``pool`` option the data was loaded with (a tuple when it
+        named several statistics).
 
     Examples
     --------
@@ -177,7 +178,7 @@ class LoadReport:
     modalities: pd.DataFrame
     absent_modalities: tuple[str, ...]
     skipped: pd.DataFrame
-    pool: str | None = None
+    pool: str | tuple[str, ...] | None = None
 
     @property
     def n_skipped(self) -> int:
@@ -229,7 +230,7 @@ def load_features(
     csv: str | os.PathLike | None = None,
     *,
     modalities: Sequence[str] | None = None,
-    pool: Literal["mean"] | None = None,
+    pool: str | Sequence[str] | None = None,
     target_names: Sequence[str] | None = None,
     on_error: Literal["raise", "skip"] = "raise",
     return_X_y: bool = False,
@@ -259,12 +260,17 @@ def load_features(
         Modalities to load, named without the ``_features`` suffix (e.g.
         ``["acoustic", "lexical"]``). Default: every ``<name>_features``
         column that is not empty in every row.
-    pool : {"mean"} or None, default=None
+    pool : str, sequence of str or None, default=None
         ``"mean"`` averages each frame sequence over time as it is read, so
         memory stays near the size of the pooled matrix; each cell is then a
         ``(dim,)`` float32 vector, equal to what
-        :class:`~sklearn_mmer.TemporalMeanPool` gives. None keeps the arrays
-        as stored.
+        :class:`~sklearn_mmer.TemporalMeanPool` gives. Statistics of
+        :class:`~sklearn_mmer.TemporalStatsPool` (``"mean"``, ``"std"``,
+        ``"min"``, ``"max"``, ``"delta_mean"``), one or several such as
+        ``("mean", "std")``, give a ``(len(pool) * dim,)`` vector equal to a
+        row of ``TemporalStatsPool(stats=pool)``, vectors of a modality
+        without frames staying as they are. None keeps the arrays as
+        stored.
     target_names : list of str, default=None
         Names of integer labels, ``target_names[k]`` naming label ``k``;
         labels outside ``0..len(target_names) - 1`` are unknown. Defaults to
@@ -366,8 +372,7 @@ def load_features(
     >>> data.report.n_skipped
     0
     """
-    if pool not in (None, "mean"):
-        raise ValueError(f"pool must be None or 'mean'; got {pool!r}.")
+    stats = None if pool is None else check_statistics(pool, "pool")
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip'; got {on_error!r}.")
     target_names = _check_target_names(target_names)
@@ -378,7 +383,7 @@ def load_features(
         loader = _Loader(source, table, csv_name, on_error)
         columns, absent = loader.select_modalities(modalities)
         target, names = loader.check_rows(target_names)
-        cells = {column: loader.read_column(column, pool=pool) for column in columns}
+        cells = {column: loader.read_column(column, pool=stats) for column in columns}
     finally:
         source.close()
 
@@ -414,7 +419,7 @@ def load_features(
         modalities=_describe_modalities(loader, cells, keep, pool),
         absent_modalities=tuple(absent),
         skipped=loader.skipped_frame(),
-        pool=pool,
+        pool=pool if pool is None or isinstance(pool, str) else stats,
     )
     if return_X_y:
         data.attrs["speakers"] = dict(zip(ids, speakers, strict=True))
@@ -665,26 +670,28 @@ class _Loader:
                 self._store(row, column, paths, array.astype(np.float32), cells, dims)
             else:
                 if batch and batch[0][1].shape[1] != array.shape[1]:
-                    self._pool(batch, column, paths, cells, dims)
+                    self._pool(batch, column, paths, cells, dims, pool)
                     batch_bytes = 0
                 batch.append((row, array))
                 batch_bytes += array.nbytes
                 if batch_bytes >= _POOL_BATCH_BYTES:
-                    self._pool(batch, column, paths, cells, dims)
+                    self._pool(batch, column, paths, cells, dims, pool)
                     batch_bytes = 0
-        self._pool(batch, column, paths, cells, dims)
+        self._pool(batch, column, paths, cells, dims, pool)
+        if pool is not None and (frames > 0).any():
+            _pool_vectors_among_sequences(cells, frames, pool)
         self._check_dims(column, paths, cells, dims)
         self.dims[column], self.frames[column] = dims, frames
         return cells
 
-    def _pool(self, batch, column, paths, cells, dims):
-        """Average a batch of sequences over time, then store the means."""
+    def _pool(self, batch, column, paths, cells, dims, stats):
+        """Pool a batch of sequences over time, then store the results."""
         if not batch:
             return
         # TemporalMeanPool's own reduction; a mean depends on its own frames
         # only, so pooling as the files come gives identical floats.
         lengths = np.fromiter((len(a) for _, a in batch), np.intp, len(batch))
-        means = mean_of_sequences([array for _, array in batch], lengths)
+        means = stats_of_sequences([array for _, array in batch], lengths, stats)
         for (row, _), mean in zip(batch, means, strict=True):
             # A mean is non-finite exactly when a frame is.
             self._store(row, column, paths, mean, cells, dims)
@@ -835,8 +842,22 @@ def _all_finite(array):
     return bool(np.isfinite(array.min()) and np.isfinite(array.max()))
 
 
+def _pool_vectors_among_sequences(cells, frames, stats):
+    """Pool each vector of a modality with frames as a sequence of one frame.
+
+    As TemporalStatsPool does; the mean of one frame is the vector itself.
+    """
+    if stats == ("mean",):
+        return
+    for row in np.flatnonzero(frames == 0):
+        if cells[row] is not None:
+            cells[row] = stats_of_sequences([cells[row][None]], np.ones(1, int), stats)[
+                0
+            ]
+
+
 def _finish_column(cells, pool):
-    if pool != "mean":
+    if pool is None:
         return cells
     # One matrix per modality; cells are views of its rows, so the pooled
     # data costs one (n_rows, dim) float32 block.
@@ -878,7 +899,8 @@ def _describe(report, data, speakers, names):
     modalities = ", ".join(
         f"{name} {info['shape']}" for name, info in report.modalities.iterrows()
     )
-    pooled = " (frames pooled by their mean)" if report.pool else ""
+    stats = check_statistics(report.pool, "pool") if report.pool else ()
+    pooled = f" (frames pooled: {', '.join(stats)})" if stats else ""
     return (
         f"Feature set loaded by sklearn_mmer.load_features\n"
         f"Features: {report.source}; table: {report.csv}.\n"

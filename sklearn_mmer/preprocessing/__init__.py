@@ -1,6 +1,6 @@
 """Transformers that turn the multimodal table into model-ready matrices."""
 
-from ._pooling import TemporalMeanPool, pool_table
+from ._pooling import TemporalMeanPool, TemporalStatsPool, pool_table
 from ._selector import ModalitySelector
 
-__all__ = ["ModalitySelector", "TemporalMeanPool", "pool_table"]
+__all__ = ["ModalitySelector", "TemporalMeanPool", "TemporalStatsPool", "pool_table"]

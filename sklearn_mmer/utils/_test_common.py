@@ -7,7 +7,7 @@ every common check an estimator cannot pass, each with its reason.
 from __future__ import annotations
 
 from ..neural_network import TorchMLPClassifier
-from ..preprocessing import ModalitySelector, TemporalMeanPool
+from ..preprocessing import ModalitySelector, TemporalMeanPool, TemporalStatsPool
 
 # Small, quick settings: the checks fit each estimator dozens of times.
 _CHECK_MLP_PARAMS = {
@@ -26,6 +26,8 @@ def estimators_for_common_checks():
         ModalitySelector(),
         ModalitySelector(modalities=0),
         TemporalMeanPool(),
+        TemporalStatsPool(),
+        TemporalStatsPool(stats=("min", "max", "delta_mean")),
         TorchMLPClassifier(**_CHECK_MLP_PARAMS),
     ]
 
@@ -36,18 +38,19 @@ _SELECTOR_NEVER_READS_CELLS = (
     "classifier) rejects bad values with an error naming row and column."
 )
 
+_OBJECT_CELLS_ARE_THE_DATA_MODEL = (
+    "Object cells are the data model (one array per cell). A cell that is "
+    "not numeric raises a ValueError naming its row and column, not the "
+    "TypeError of numpy's float() conversion this check looks for."
+)
+
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "ModalitySelector": {
         "check_complex_data": _SELECTOR_NEVER_READS_CELLS,
         "check_dtype_object": _SELECTOR_NEVER_READS_CELLS,
     },
-    "TemporalMeanPool": {
-        "check_dtype_object": (
-            "Object cells are the data model (one array per cell). A cell that is "
-            "not numeric raises a ValueError naming its row and column, not the "
-            "TypeError of numpy's float() conversion this check looks for."
-        ),
-    },
+    "TemporalMeanPool": {"check_dtype_object": _OBJECT_CELLS_ARE_THE_DATA_MODEL},
+    "TemporalStatsPool": {"check_dtype_object": _OBJECT_CELLS_ARE_THE_DATA_MODEL},
 }
 
 
