@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _common import machine
+from sklearn.base import clone
+from sklearn.ensemble import VotingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -50,6 +52,7 @@ from sklearn_mmer import (
     make_late_fusion,
     make_unimodal,
 )
+from sklearn_mmer.preprocessing import pool_table
 
 # Extra TorchMLPClassifier parameters for the toolkit learners (--params).
 TOOLKIT_PARAMS: dict = {}
@@ -76,6 +79,24 @@ def with_classifier(classifier):
     return build
 
 
+def seed_ensemble(n_members):
+    """Make a learner: the toolkit's pipeline, its classifier a soft vote of seeds."""
+
+    def build(modalities, seed):
+        pipeline = toolkit(modalities, seed)
+        classifier = pipeline.named_steps["classifier"]
+        members = [
+            (
+                f"seed{k}",
+                clone(classifier).set_params(random_state=seed * n_members + k),
+            )
+            for k in range(n_members)
+        ]
+        return pipeline.set_params(classifier=VotingClassifier(members, voting="soft"))
+
+    return build
+
+
 def fused_only(build):
     """Apply ``build`` only to inputs of several modalities."""
     return lambda modalities, seed: (
@@ -90,6 +111,7 @@ LEARNERS = {
     "late (hard)": fused_only(
         lambda m, seed: make_late_fusion(m, random_state=seed, **TOOLKIT_PARAMS)
     ),
+    "toolkit x5 seeds": seed_ensemble(5),
     "LR": with_classifier(lambda fused: LogisticRegression(C=0.1, max_iter=2000)),
     "SVC": with_classifier(lambda fused: SVC(C=1.0)),
     "sklearn MLP": with_classifier(
@@ -97,16 +119,23 @@ LEARNERS = {
     ),
 }
 CLASSICAL = ("LR", "SVC", "sklearn MLP")
+# Learners run only when named in --learners (they cost several fits each).
+OPTIONAL = ("toolkit x5 seeds",)
 
 
-def load(source, seed):
+def load(source, seed, pool_first):
     """Return the (name, Bunch) of a data set for one seed."""
+    pool = "mean" if pool_first else None
     if source == "demo":
-        return "demo", make_emotion_dataset(random_state=seed)
+        data = make_emotion_dataset(random_state=seed)
+        if pool_first:
+            data.data = pool_table(data.data)
+        return "demo", data
     path = Path(source)
     if path.is_dir() and (path / "features.zip").exists():
-        return path.name, load_features(path / "features.zip", path / "dataset.csv")
-    return path.name, load_features(path)
+        path, csv = path / "features.zip", path / "dataset.csv"
+        return path.parent.name, load_features(path, csv, pool=pool)
+    return path.name, load_features(path, pool=pool)
 
 
 def inputs_of(modalities, wanted):
@@ -149,7 +178,7 @@ def run(source, args):
     scores: dict = {}  # (input, learner) -> list over seeds of per-fold arrays
     name = source
     for seed in args.seeds:
-        name, data = load(source, seed)
+        name, data = load(source, seed, args.pool_first)
         inputs = inputs_of(list(data.data.columns), args.inputs)
         for learner in args.learners:
             start = time.perf_counter()
@@ -212,9 +241,17 @@ def main(argv=None):
     parser.add_argument("--data", dest="more_data", action="append", default=[])
     parser.add_argument("--no-demo", action="store_true", help="skip the demo data")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--learners", nargs="+", default=list(LEARNERS))
+    parser.add_argument(
+        "--learners", nargs="+", default=[k for k in LEARNERS if k not in OPTIONAL]
+    )
     parser.add_argument("--inputs", nargs="+", help="e.g. lexical all (default: every)")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument(
+        "--pool-first",
+        action="store_true",
+        help="average the frames once at load: exact for learners that pool by "
+        "the mean (all the builders'), and it spares the memory of the frames",
+    )
     parser.add_argument(
         "--params", type=json.loads, default={}, help="JSON of toolkit parameters"
     )
