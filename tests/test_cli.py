@@ -126,6 +126,17 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys, tmp_path):
     assert "Report:" in stderr
 
 
+def test_a_second_run_says_it_replaces_the_report(capsys, tmp_path):
+    argv = ["run", *QUICK, "--configs", "lexical", "--no-figures", "--out"]
+    status, _, stderr = run_main(capsys, *argv, str(tmp_path))
+    assert status == 0
+    assert "Replacing" not in stderr
+    status, _, stderr = run_main(capsys, *argv, str(tmp_path))
+    assert status == 0
+    replacing = [line for line in stderr.splitlines() if "Replacing" in line]
+    assert replacing == [f"Replacing the earlier report in {tmp_path}."]
+
+
 def test_search_end_to_end(capsys, tmp_path):
     status, stdout, _ = run_main(
         capsys,

@@ -1,4 +1,6 @@
+import os
 import pickle
+import signal
 import warnings
 
 import numpy as np
@@ -380,3 +382,41 @@ def test_stacking_and_calibration_accept_the_classifier(blobs):
         cv=GroupKFold(4),
     )
     assert scores.shape == (4,)
+
+
+@pytest.mark.parametrize("sizes", [(0,), (-3,), (16, 0), (2.5,), 0, (True,)])
+def test_layer_sizes_must_be_positive_integers(blobs, sizes):
+    X, y, _ = blobs
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        TorchMLPClassifier(**{**FAST, "hidden_layer_sizes": sizes}).fit(X, y)
+
+
+class _InterruptAtEpoch(Callback):
+    """Send this process a SIGINT, as Ctrl-C would, at the end of one epoch."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_during_fit_propagates_instead_of_a_cut_short_model(blobs):
+    X, y, _ = blobs
+    clf = TorchMLPClassifier(**FAST, callbacks=[_InterruptAtEpoch(3)])
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert not hasattr(clf, "classes_") or not hasattr(clf, "n_iter_")
+    # The caller's SIGINT handler is restored.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_early_stopping_still_ends_training_quietly(blobs):
+    # skorch's EarlyStopping stops training by raising KeyboardInterrupt
+    # itself; only a real interrupt may escape.
+    X, y, groups = blobs
+    clf = TorchMLPClassifier(
+        **{**FAST, "max_iter": 200}, early_stopping=True, n_iter_no_change=2
+    ).fit(X, y, groups=groups)
+    assert clf.n_iter_ < 200

@@ -1,5 +1,7 @@
 import json
 import re
+import shutil
+from dataclasses import FrozenInstanceError
 
 import numpy as np
 import pytest
@@ -14,11 +16,14 @@ from sklearn_mmer import (
     write_report,
 )
 from sklearn_mmer.report import (
+    RunMetadata,
     format_mean_std,
     plot_comparison,
     plot_confusion_matrices,
     plot_per_class_f1,
 )
+from sklearn_mmer.report import _write as report_write
+from sklearn_mmer.report._write import holds_report
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +151,92 @@ def test_without_figures_nothing_is_drawn(result, tmp_path):
     paths = write_report(result, tmp_path, figures=False)
     assert not (tmp_path / "figures").exists()
     assert "![" not in paths["report"].read_text()
+
+
+def test_metadata_as_dict_or_object_is_recorded_alike(result, tmp_path):
+    facts = {"command": "sklearn-mmer run", "fold_speakers": [["a"], ["b"]]}
+    typed = RunMetadata(command="sklearn-mmer run", fold_speakers=[["a"], ["b"]])
+    assert RunMetadata.coerce(facts) == typed
+    dict_metadata = {**facts, "note": 1}
+    write_report(result, tmp_path / "dict", metadata=dict_metadata, figures=False)
+    typed = RunMetadata(
+        command=typed.command, fold_speakers=typed.fold_speakers, extra={"note": 1}
+    )
+    write_report(result, tmp_path / "typed", metadata=typed, figures=False)
+    records = [
+        json.loads((tmp_path / name / "results.json").read_text())["metadata"]
+        for name in ("dict", "typed")
+    ]
+    assert records[0] == records[1] == {**facts, "note": 1}
+
+
+def test_run_metadata_is_frozen_and_copies_what_it_is_given():
+    arguments = {"seed": 1}
+    metadata = RunMetadata(arguments=arguments)
+    arguments["seed"] = 2
+    assert metadata.arguments["seed"] == 1
+    with pytest.raises(FrozenInstanceError):
+        metadata.command = "changed"
+    with pytest.raises(TypeError):
+        metadata.arguments["seed"] = 3
+    with pytest.raises(TypeError, match="RunMetadata or a dict"):
+        RunMetadata.coerce(["command"])
+
+
+def folder_state(folder):
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_a_failed_write_leaves_the_earlier_report_as_it_was(
+    report, result, tmp_path, monkeypatch, error
+):
+    out = tmp_path / "out"
+    shutil.copytree(report[0], out)
+    before = folder_state(out)
+
+    def fail(*args, **kwargs):
+        raise error
+
+    # Fails after the tables are written, before the JSON.
+    monkeypatch.setattr(report_write, "environment", fail)
+    with pytest.raises(type(error)):
+        write_report(result, out, metadata={"command": "second"}, figures=False)
+    assert folder_state(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no leftovers
+
+
+def test_a_new_report_replaces_the_earlier_one_whole(report, result, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(report[0], out)
+    (out / "notes.txt").write_text("mine")
+    assert holds_report(out)
+    paths = write_report(result, out, figures=False)
+    assert written_files(out) == {
+        p.relative_to(out).as_posix() for p in paths.values()
+    } | {"notes.txt"}
+    assert not (out / "figures").exists()  # no figure of the earlier report stays
+    assert (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_report_goes_into_a_new_or_empty_folder(result, tmp_path):
+    (tmp_path / "empty").mkdir()
+    for name in ("empty", "new/nested"):
+        assert not holds_report(tmp_path / name)
+        paths = write_report(result, tmp_path / name, figures=False)
+        assert paths["report"] == tmp_path / name / "report.md"
+        assert paths["report"].is_file()
+
+
+def test_an_output_folder_that_is_a_file_is_refused(result, tmp_path):
+    out = tmp_path / "results"
+    out.write_text("not a folder")
+    with pytest.raises(NotADirectoryError, match="is an existing file"):
+        write_report(result, out, figures=False)
+    assert out.read_text() == "not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]

@@ -8,7 +8,8 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from ..evaluation import evaluate_configurations, make_configurations
-from ..report import format_summary, write_report
+from ..report import RunMetadata, format_summary, write_report
+from ..report._write import holds_report
 from ..utils import resolve_device
 from ._data import describe_data, grouping, load_data
 from ._output import Console
@@ -45,14 +46,16 @@ def run(args, console: Console) -> int:
         n_jobs=args.n_jobs,
         progress=console.progress,
     )
-    metadata = {
-        "command": console.command,
-        "arguments": vars_for_record(args),
-        "data": describe_data(data),
-        "group_by": args.group_by,
-        "fold_speakers": _fold_speakers(data, result),
-        "wall_time_seconds": round(time.perf_counter() - started, 3),
-    }
+    metadata = RunMetadata(
+        command=console.command,
+        arguments=vars_for_record(args),
+        data=describe_data(data),
+        group_by=args.group_by,
+        fold_speakers=_fold_speakers(data, result),
+        wall_time_seconds=round(time.perf_counter() - started, 3),
+    )
+    if holds_report(args.out):
+        console.say(f"Replacing the earlier report in {args.out}.")
     paths = write_report(result, args.out, metadata=metadata, figures=args.figures)
     if len(result.excluded):
         console.say(

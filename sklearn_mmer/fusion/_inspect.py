@@ -16,7 +16,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.pipeline import Pipeline
 
-from ..neural_network import TorchMLPClassifier
+from ..neural_network import BaseTorchClassifier
 from ..preprocessing import ModalitySelector, TemporalMeanPool
 
 # Attributes where fitted meta-estimators keep the clones they trained.
@@ -40,9 +40,9 @@ def iter_estimators(estimator) -> Iterator[BaseEstimator]:
         stack.extend(getattr(node, name, ()) for name in _FITTED_CHILDREN)
 
 
-def torch_classifiers(estimator) -> list[TorchMLPClassifier]:
-    """Every :class:`TorchMLPClassifier` inside ``estimator``."""
-    return [e for e in iter_estimators(estimator) if isinstance(e, TorchMLPClassifier)]
+def torch_classifiers(estimator) -> list[BaseTorchClassifier]:
+    """Every torch classifier of this package inside ``estimator``."""
+    return [e for e in iter_estimators(estimator) if isinstance(e, BaseTorchClassifier)]
 
 
 def required_columns(estimator, columns) -> list:

@@ -1,5 +1,6 @@
 """PyTorch classifiers with a scikit-learn interface, trained through skorch."""
 
+from ._base import BaseTorchClassifier
 from ._mlp import TorchMLPClassifier
 
-__all__ = ["TorchMLPClassifier"]
+__all__ = ["BaseTorchClassifier", "TorchMLPClassifier"]

@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Sequence
-from contextlib import contextmanager
-from functools import partial
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
-from skorch.callbacks import EarlyStopping
-from skorch.dataset import Dataset
-from skorch.helper import predefined_split
-from skorch.utils import noop
+from sklearn.utils.validation import validate_data
 
-from ..utils import resolve_device, torch_threads
-from ._module import ACTIVATIONS, ClassWeightedCrossEntropy, MLPModule
-from ._net import FastNeuralNetClassifier
-from ._split import validation_split
+from ._base import BaseTorchClassifier, check_layer_sizes
+from ._module import ACTIVATIONS, MLPModule
 
-# Prediction needs no small batches: bigger ones cost less per row.
-_PREDICT_BATCH_SIZE = 4096
 # Below this many multiply-adds per training batch (forward pass), extra CPU
 # threads cost more in synchronisation than they save, and far more when other
 # processes compete for the cores (OpenMP threads spin while they wait). Batch
@@ -42,7 +21,7 @@ _PREDICT_BATCH_SIZE = 4096
 _SINGLE_THREAD_WORK = 64_000_000
 
 
-class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
+class TorchMLPClassifier(BaseTorchClassifier):
     """Multi-layer perceptron classifier in PyTorch, trained through skorch.
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier` (same
@@ -153,25 +132,12 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **BaseTorchClassifier._parameter_constraints,
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "callbacks": [list, None],
     }
 
     def __init__(
@@ -211,199 +177,34 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
-        """Train the network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; float64 input is converted to float32 once.
-        y : array-like of shape (n_samples,)
-            Class labels, ints or strings.
-        groups : array-like of shape (n_samples,), default=None
-            Group (speaker) of each row. Used only with ``early_stopping``,
-            to keep validation groups out of training. Reaches the
-            classifier inside a pipeline through metadata routing:
-            ``clf.set_fit_request(groups=True)``.
-
-        Returns
-        -------
-        self : object
-            The fitted classifier.
-        """
-        X, y = validate_data(self, X, y, dtype=np.float32, order="C")
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "TorchMLPClassifier needs samples of at least 2 classes in the "
-                f"data, but the data contains only 1 class: {self.classes_[0]!r}."
-            )
-        y_encoded = encoder.transform(y).astype(np.int64)
-        if groups is not None:
-            groups = column_or_1d(groups)
-            check_consistent_length(X, y, groups)
-
-        self.device_ = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-
-        self.validation_indices_ = None
-        train_split, X_train, y_train = None, X, y_encoded
-        if self.early_stopping:
-            train_index, valid_index = validation_split(
-                y_encoded, groups, self.validation_fraction, rng
-            )
-            self.validation_indices_ = valid_index
-            train_split = predefined_split(
-                Dataset(X[valid_index], y_encoded[valid_index])
-            )
-            X_train, y_train = X[train_index], y_encoded[train_index]
-
-        self.net_ = self._build_net(X.shape[1], y, train_split)
-        with (
-            _seeded_torch(seed, self.device_),
-            torch_threads(self._training_threads(X)),
-        ):
-            self.net_.fit(X_train, y_train)
-        self._record_training()
-        return self
-
-    def predict_proba(self, X):
-        """Class probabilities (softmax of the network's output).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Each row sums to one; columns follow ``classes_``.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float32, order="C")
-        return self.net_.predict_proba(X).astype(np.float64)
-
-    def predict(self, X):
-        """Most probable class of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    @property
-    def module_(self) -> torch.nn.Module:
-        """The trained :class:`torch.nn.Module`."""
-        check_is_fitted(self)
-        return self.net_.module_
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
 
-    def _build_net(self, n_features, y, train_split):
-        class_weight = None
-        if self.class_weight is not None:
-            weights = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y
-            )
-            class_weight = torch.as_tensor(weights, dtype=torch.float32)
-        # As MLPClassifier: validation accuracy with early stopping, else the
-        # training loss. The loss keeps rising once the model grows confident
-        # while the accuracy still climbs, and would keep too early an epoch.
-        monitor = "valid_acc" if self.early_stopping else "train_loss"
-        stopper = EarlyStopping(
-            monitor=monitor,
-            lower_is_better=not self.early_stopping,
-            patience=self.n_iter_no_change,
-            threshold=self.tol,
-            threshold_mode="abs",
-            load_best=self.early_stopping,
-            sink=print if self.verbose else noop,
-        )
-        device_type = torch.device(self.device_).type
-        return FastNeuralNetClassifier(
-            module=MLPModule,
-            module__n_features=n_features,
-            module__n_classes=len(self.classes_),
-            module__hidden_layer_sizes=self._hidden_sizes(),
-            module__activation=self.activation,
-            module__dropout=self.dropout,
-            criterion=ClassWeightedCrossEntropy,
-            criterion__weight=class_weight,
-            optimizer=torch.optim.Adam,
-            lr=self.learning_rate_init,
-            # MLPClassifier adds alpha * W / batch_size to the batch gradient.
-            optimizer__weight_decay=self.alpha / self.batch_size,
-            optimizer__param_groups=[("*.bias", {"weight_decay": 0.0})],
-            optimizer__fused=True if device_type in {"cpu", "cuda"} else None,
-            max_epochs=self.max_iter,
-            batch_size=self.batch_size,
-            iterator_valid__batch_size=max(self.batch_size, _PREDICT_BATCH_SIZE),
-            train_split=train_split,
-            callbacks=[("early_stopping", stopper), *(self.callbacks or [])],
-            device=self.device_,
-            verbose=self.verbose,
-            # PrintLog formats a table every epoch even when nothing is printed.
-            **({} if self.verbose else {"callbacks__print_log": None}),
-            predict_nonlinearity=partial(torch.softmax, dim=-1),
-        )
+    def _check_params(self):
+        check_layer_sizes(self.hidden_layer_sizes)
 
-    def _hidden_sizes(self):
-        hidden = self.hidden_layer_sizes
-        return (hidden,) if isinstance(hidden, Integral) else tuple(hidden)
+    def _validate_inputs(self, X, y="no_validation", *, reset):
+        return validate_data(self, X, y, reset=reset, dtype=np.float32, order="C")
 
-    def _training_threads(self, X):
+    def _module_params(self, inputs):
+        return MLPModule, {
+            "n_features": inputs.shape[1],
+            "n_classes": len(self.classes_),
+            "hidden_layer_sizes": check_layer_sizes(self.hidden_layer_sizes),
+            "activation": self.activation,
+            "dropout": self.dropout,
+        }
+
+    def _training_threads(self, inputs):
         """One CPU thread for small batches (see _SINGLE_THREAD_WORK), else None."""
         if torch.device(self.device_).type != "cpu":
             return None
-        widths = [X.shape[1], *self._hidden_sizes(), len(self.classes_)]
+        widths = [
+            inputs.shape[1],
+            *check_layer_sizes(self.hidden_layer_sizes),
+            len(self.classes_),
+        ]
         work = self.batch_size * sum(a * b for a, b in itertools.pairwise(widths))
         return 1 if work < _SINGLE_THREAD_WORK else None
-
-    def _record_training(self):
-        history = self.net_.history
-        self.n_iter_ = len(history)
-        self.loss_curve_ = list(history[:, "train_loss"])
-        self.validation_scores_ = self.validation_loss_curve_ = None
-        self.best_validation_score_ = None
-        if self.early_stopping:
-            self.validation_scores_ = list(history[:, "valid_acc"])
-            self.validation_loss_curve_ = list(history[:, "valid_loss"])
-            self.best_validation_score_ = max(self.validation_scores_)
-        if self.n_iter_ >= self.max_iter:
-            warnings.warn(
-                f"Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-
-
-@contextmanager
-def _seeded_torch(seed, device):
-    """Seed torch for one fit, then give back the caller's random state."""
-    device = torch.device(device)
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        # torch.manual_seed would also queue a seed for every CUDA device,
-        # recording a stack trace each time; seed only what this fit uses.
-        torch.random.default_generator.manual_seed(seed)
-        if devices:
-            with torch.cuda.device(devices[0]):
-                torch.cuda.manual_seed(seed)
-        yield

@@ -10,9 +10,21 @@ costs more than a small MLP step itself:
   them; otherwise the epoch loop records the same history entries, with the
   batch losses read back from the device once per epoch instead of once per
   batch. Validation epochs (a few large batches) always run skorch's loop.
+
+It also lets a user's Ctrl-C through: skorch catches ``KeyboardInterrupt``
+around its training loop (its callbacks raise it to stop training) and
+returns a model cut short as if it had finished.
+
+Some of the overridden methods (``run_single_epoch``, ``_set_training``) are
+skorch internals rather than documented hooks, so ``pyproject.toml`` bounds
+skorch to the minor versions this code is tested with.
 """
 
 from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
 
 import torch
 from skorch import NeuralNetClassifier
@@ -35,7 +47,7 @@ def _needs_training_batches(callback) -> bool:
     return any(_overrides(callback, hook) for hook in _BATCH_HOOKS)
 
 
-class FastNeuralNetClassifier(NeuralNetClassifier):
+class LeanNeuralNetClassifier(NeuralNetClassifier):
     """:class:`skorch.NeuralNetClassifier` with a lean training loop.
 
     Falls back to skorch's own training loop, event for event, as soon as a
@@ -68,13 +80,25 @@ class FastNeuralNetClassifier(NeuralNetClassifier):
         moves it to the CPU) also feeds its batches from the CPU.
         """
         iterator_cls = self.iterator_train if training else self.iterator_valid
-        if iterator_cls is not TensorBatchIterator:
+        if not issubclass(iterator_cls, TensorBatchIterator):
             return super().get_iterator(dataset, training=training)
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = {"batch_size": self.batch_size, **self.get_params_for(prefix)}
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = len(dataset)
-        return TensorBatchIterator(dataset, device=self.device, **kwargs)
+        return iterator_cls(dataset, device=self.device, **kwargs)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train as skorch does, but let a user's interrupt (Ctrl-C) through.
+
+        skorch ends training quietly on ``KeyboardInterrupt``, which is also
+        how its callbacks (early stopping) stop it. A SIGINT that arrives
+        during training is told apart by a signal handler and raised again
+        once skorch has tidied up, so the caller never takes a model cut
+        short for a finished one.
+        """
+        with _reraise_user_interrupt():
+            return super().partial_fit(X, y, classes=classes, **fit_params)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Note, once per fit, which batch events some callback needs."""
@@ -132,3 +156,38 @@ class FastNeuralNetClassifier(NeuralNetClassifier):
         step = self.train_step_single(batch, **fit_params)
         self._step_optimizer(None)
         return step
+
+
+@contextmanager
+def _reraise_user_interrupt():
+    """Raise ``KeyboardInterrupt`` after the block if SIGINT arrived within it.
+
+    Signal handlers can only be set from the main thread; elsewhere (a
+    joblib thread) the block runs as it is, and the main thread receives the
+    interrupt itself.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    interrupted = False
+
+    def note_and_interrupt(signum, frame):
+        nonlocal interrupted
+        if previous is signal.SIG_IGN:
+            return
+        try:
+            if not callable(previous):
+                raise KeyboardInterrupt
+            previous(signum, frame)  # Python's own handler raises
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+
+    signal.signal(signal.SIGINT, note_and_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt

@@ -2,10 +2,12 @@
 
 from ._environment import environment
 from ._figures import plot_comparison, plot_confusion_matrices, plot_per_class_f1
+from ._metadata import RunMetadata
 from ._tables import format_mean_std, format_summary
 from ._write import write_report
 
 __all__ = [
+    "RunMetadata",
     "environment",
     "format_mean_std",
     "format_summary",

@@ -4,28 +4,33 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from os import PathLike
-from pathlib import Path
-
-import numpy as np
+from pathlib import Path, PurePosixPath
 
 from .._version import __version__
 from ..evaluation import METRICS, ComparisonResult
-from ..fusion._inspect import torch_classifiers
 from ._environment import environment
 from ._figures import plot_comparison, plot_confusion_matrices, plot_per_class_f1
 from ._json import estimator_params, jsonable
-from ._tables import format_summary, per_fold_table, render_table
+from ._markdown import describe_training, report_markdown
+from ._metadata import RunMetadata
+from ._tables import format_summary
 
 FIGURE_DPI = 120
+# The files of a report that say it is one; holds_report looks for them.
+REPORT_MARKERS = ("report.md", "results.json")
 
 
 def write_report(
     result: ComparisonResult,
     out: str | PathLike,
     *,
-    metadata: dict | None = None,
+    metadata: RunMetadata | Mapping | None = None,
     figures: bool = True,
 ) -> dict:
     """Write everything a comparison found into the folder ``out``.
@@ -44,27 +49,31 @@ def write_report(
     - ``report.md``, which puts tables and figures together (image links are
       relative, so the folder can be moved or zipped as a whole).
 
-    Existing files of the same names are overwritten; nothing else in
-    ``out`` is touched.
+    The files are written into a temporary folder beside ``out`` and moved
+    into ``out`` only once all of them are complete, so a run that fails or
+    is interrupted leaves ``out`` as it was. A report already in ``out`` is
+    replaced whole: the files and figures of the earlier report (as its
+    ``results.json`` lists them) go, even where this one writes no file of
+    the same name. Other files in ``out`` are not touched.
 
     Parameters
     ----------
     result : ComparisonResult
         The outcome of :func:`~sklearn_mmer.evaluate_configurations`.
     out : str or path-like
-        Folder to write to; created if needed.
-    metadata : dict, default=None
-        Extra JSON-able facts for ``results.json`` and ``report.md``, such as
-        the command line and a description of the data. Known keys shown in
-        ``report.md``: ``"command"`` (str), ``"data"`` (dict with
-        ``"description"``), ``"fold_speakers"`` (list of lists of str).
+        Folder to write to; created if needed. An existing file of that name
+        is an error.
+    metadata : RunMetadata or dict, default=None
+        Facts about the run for ``results.json`` and ``report.md``, such as
+        the command line and a description of the data. A dict is read as
+        :class:`RunMetadata` fields, its other keys going to ``extra``.
     figures : bool, default=True
         Draw the PNG figures.
 
     Returns
     -------
     paths : dict of str to pathlib.Path
-        Every file written, by role (``"report"``, ``"json"``,
+        Every file written, by role, at its final place in ``out`` (``"report"``, ``"json"``,
         ``"summary_text"``, ``"figure_comparison"``, ...).
 
     Examples
@@ -84,8 +93,36 @@ def write_report(
     ['excluded.csv', 'per_class.csv', 'per_fold.csv', 'predictions.csv', 'report.md', 'results.json', 'summary.md', 'summary.txt']
     """  # noqa: E501
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    metadata = dict(metadata or {})
+    metadata = RunMetadata.coerce(metadata)
+    check_out_folder(out)
+    with _staging_folder(out) as stage:
+        paths = _write_files(result, stage, metadata, figures)
+        _move_into_place(stage, out)
+    return {role: out / path.relative_to(stage) for role, path in paths.items()}
+
+
+def check_out_folder(out: Path) -> None:
+    """Fail early, with what to do, when ``out`` cannot be a report folder."""
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(
+            f"The output folder {str(out)!r} is an existing file, not a folder. "
+            "Give a new or existing folder, or move the file away."
+        )
+    for parent in out.absolute().parents:
+        if parent.exists() and not parent.is_dir():
+            raise NotADirectoryError(
+                f"The output folder {str(out)!r} cannot be made: {str(parent)!r} "
+                "is a file, not a folder."
+            )
+
+
+def holds_report(out: str | PathLike) -> bool:
+    """Whether the folder ``out`` holds a report that writing one would replace."""
+    out = Path(out)
+    return out.is_dir() and any((out / name).is_file() for name in REPORT_MARKERS)
+
+
+def _write_files(result, out, metadata, figures):
     paths = {
         "summary_text": out / "summary.txt",
         "summary_markdown": out / "summary.md",
@@ -115,20 +152,83 @@ def write_report(
         json.dumps(record, indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
     paths["report"].write_text(
-        _report_markdown(result, metadata, environment_info, paths, out),
+        report_markdown(result, metadata, environment_info, paths, out),
         encoding="utf-8",
     )
     return paths
 
 
+@contextmanager
+def _staging_folder(out):
+    """Make a folder beside ``out``, removed at the end whatever happens.
+
+    Beside, so that it is on the same file system and moves are renames.
+    """
+    out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(
+        tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    )
+    try:
+        yield stage
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _move_into_place(stage, out):
+    """Put the finished report in ``out``, replacing an earlier one whole."""
+    try:
+        stage.rename(out)  # no folder yet (or an empty one): one atomic step
+        return
+    except OSError:
+        if not out.is_dir():
+            raise
+    new = sorted(entry.name for entry in stage.iterdir())
+    old = sorted((set(new) | _report_entries(out)) & _entries(out))
+    trash = Path(
+        tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent)
+    )
+    moved_out, moved_in = [], []
+    try:
+        for name in old:
+            (out / name).rename(trash / name)
+            moved_out.append(name)
+        for name in new:
+            (stage / name).rename(out / name)
+            moved_in.append(name)
+    except BaseException:
+        # Put the earlier report back as it was.
+        for name in moved_in:
+            (out / name).rename(stage / name)
+        for name in moved_out:
+            (trash / name).rename(out / name)
+        raise
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _entries(folder):
+    return {entry.name for entry in folder.iterdir()}
+
+
+def _report_entries(out):
+    """Name the top-level files and folders of the report already in ``out``."""
+    try:
+        files = json.loads((out / "results.json").read_text(encoding="utf-8"))["files"]
+        listed = {PurePosixPath(str(path)).parts[0] for path in files.values()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return set()
+    # Only plain names inside ``out``: never follow a record out of it.
+    return {name for name in listed if name not in {"", ".", ".."} and "/" not in name}
+
+
 def results_record(
-    result: ComparisonResult, metadata: dict, environment_info: dict
+    result: ComparisonResult, metadata: RunMetadata, environment_info: dict
 ) -> dict:
     """Everything about a comparison as JSON-able data (``results.json``)."""
     return {
         "sklearn_mmer_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "metadata": jsonable(metadata),
+        "metadata": jsonable(metadata.as_dict()),
         "protocol": {
             "cv": repr(result.cv),
             "n_folds": len(result.splits),
@@ -160,41 +260,6 @@ def results_record(
     }
 
 
-def describe_training(result: ComparisonResult) -> str:
-    """One sentence on how the networks chose when to stop training."""
-    classifiers = [
-        c
-        for estimator in result.configurations.values()
-        for c in torch_classifiers(estimator)
-    ]
-    if not classifiers:
-        return "The configurations hold no TorchMLPClassifier."
-    early = {c.early_stopping for c in classifiers}
-    max_iter = sorted({c.max_iter for c in classifiers})
-    epochs = "/".join(str(m) for m in max_iter)
-    if early == {True}:
-        fractions = "/".join(
-            sorted({f"{c.validation_fraction:.0%}" for c in classifiers})
-        )
-        return (
-            f"Early stopping (at most {epochs} epochs): each network holds out "
-            f"{fractions} of the training fold's speakers, shares none of them "
-            "with its training rows, and keeps the weights of its best "
-            "validation epoch. The test fold plays no part in training."
-        )
-    if early == {False}:
-        return (
-            f"No early stopping: each network trains for at most {epochs} "
-            "epochs, stopping sooner when its training loss stalls. The test "
-            "fold plays no part in training."
-        )
-    return (
-        "Some networks stop early on a speaker-disjoint validation split of "
-        "their training fold, others when their training loss stalls. The test "
-        "fold plays no part in training."
-    )
-
-
 def _write_figures(result, folder):
     folder.mkdir(parents=True, exist_ok=True)
     figures = {
@@ -216,187 +281,3 @@ def _write_figures(result, folder):
 
 def _slug(name):
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("_") or "configuration"
-
-
-def _report_markdown(result, metadata, environment_info, paths, out):
-    def link(role):
-        return paths[role].relative_to(out).as_posix()
-
-    sections = [
-        _header(metadata),
-        _data_section(result, metadata, link),
-        _protocol_section(result, metadata),
-        _results_section(result, paths, link),
-        _environment_section(result, environment_info),
-        _files_section(paths, link),
-    ]
-    return "\n\n".join(s for s in sections if s) + "\n"
-
-
-def _header(metadata):
-    lines = ["# Multimodal emotion recognition: comparison report", ""]
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines.append(f"Written by sklearn-mmer {__version__} on {created}.")
-    if metadata.get("command"):
-        lines += ["", "```", str(metadata["command"]), "```"]
-    return "\n".join(lines)
-
-
-def _data_section(result, metadata, link):
-    lines = ["## Data", ""]
-    data = metadata.get("data") or {}
-    if data.get("description"):
-        lines += [str(data["description"]), ""]
-    if data.get("load_report"):
-        # The loader's account: files read, and rows it could not read.
-        lines += ["```", str(data["load_report"]), "```", ""]
-    used = result.predictions.drop_duplicates("row")
-    counts = used["y_true"].value_counts()
-    classes = ", ".join(
-        f"{name} {counts.get(label, 0)}"
-        for label, name in zip(result.labels, result.class_names, strict=True)
-    )
-    lines.append(f"{len(used)} utterances used; classes: {classes}.")
-    n_excluded = len(result.excluded)
-    if n_excluded:
-        lines.append("")
-        lines.append(
-            f"{n_excluded} row(s) lack a modality that some configuration needs, "
-            "so they were left out of every configuration (listed in "
-            f"[{link('excluded')}]({link('excluded')})):"
-        )
-        lines.append("")
-        shown = result.excluded.head(10)
-        for label, row in shown.iterrows():
-            lines.append(f"- `{label}`: {row['reason']}")
-        if n_excluded > len(shown):
-            lines.append(f"- ... and {n_excluded - len(shown)} more")
-    else:
-        lines += ["", "No row was left out."]
-    return "\n".join(lines)
-
-
-def _protocol_section(result, metadata):
-    speakers = metadata.get("fold_speakers")
-    if speakers and [list(map(str, s)) for s in speakers] == list(
-        result.folds["test_groups"]
-    ):
-        speakers = None  # the groups are the speakers: one column says it
-    lines = [
-        "## Protocol",
-        "",
-        f"Cross-validation: `{result.cv!r}`, {len(result.splits)} folds. Every "
-        "configuration is trained and tested on the same rows and the same "
-        "folds, and no group (speaker) is in both the training and the test "
-        "part of a fold. Scores are the mean ± standard deviation over folds.",
-        "",
-        describe_training(result),
-        "",
-    ]
-    header = ["Fold", "Held-out groups", "Train rows", "Test rows"]
-    if speakers:
-        header.insert(2, "Held-out speakers")
-    rows = []
-    for fold, row in result.folds.iterrows():
-        cells = [str(fold), ", ".join(row["test_groups"])]
-        if speakers:
-            cells.append(", ".join(map(str, speakers[fold])))
-        rows.append([*cells, str(row["n_train"]), str(row["n_test"])])
-    lines.append(render_table(header, rows, "markdown", right_align=(0,)))
-    return "\n".join(lines)
-
-
-def _results_section(result, paths, link):
-    best = result.summary.iloc[0]
-    lines = [
-        "## Results",
-        "",
-        "Ranked by F1-micro (equal to accuracy for single-label data); "
-        "percent, mean ± std over folds.",
-        "",
-        format_summary(result, "markdown"),
-        "",
-        f"Best: **{result.best_configuration}** with F1-micro "
-        f"{100 * best['f1_micro_mean']:.2f} %.",
-    ]
-    not_converged = result.per_fold.loc[~result.per_fold["converged"].astype(bool)]
-    if len(not_converged):
-        lines += [
-            "",
-            f"{len(not_converged)} of {len(result.per_fold)} fits ran to "
-            "`max_iter` before their stopping rule fired; more epochs may "
-            "change their scores.",
-        ]
-    if "figure_comparison" in paths:
-        lines += [
-            "",
-            f"![Comparison of the configurations]({link('figure_comparison')})",
-        ]
-    folds = per_fold_table(result)
-    lines += [
-        "",
-        "### F1-micro per fold (%)",
-        "",
-        render_table(
-            ["Configuration", *folds.columns],
-            [
-                [str(name), *(f"{v:.2f}" for v in row)]
-                for name, row in zip(folds.index, folds.to_numpy(), strict=True)
-            ],
-            "markdown",
-            right_align=range(1, len(folds.columns) + 1),
-        ),
-    ]
-    if "figure_per_class_f1" in paths:
-        lines += [
-            "",
-            "### Per-class F1",
-            "",
-            f"![Per-class F1]({link('figure_per_class_f1')})",
-        ]
-    lines += _confusion_lines(result, paths, link)
-    return "\n".join(lines)
-
-
-def _confusion_lines(result, paths, link):
-    roles = [f"figure_confusion_{name}" for name in result.summary.index]
-    if not all(role in paths for role in roles):
-        return []
-    lines = ["", "### Confusion matrices", ""]
-    lines.append(
-        "Rows are true classes, normalised to sum to one (the diagonal is "
-        "each class's recall); one panel per fold and one for all folds pooled."
-    )
-    for name, role in zip(result.summary.index, roles, strict=True):
-        lines += [
-            "",
-            f"#### {name}",
-            "",
-            f"![Confusion matrices of {name}]({link(role)})",
-        ]
-    return lines
-
-
-def _environment_section(result, info):
-    devices = sorted(set(result.per_fold["device"]) - {""}) or ["n/a"]
-    cuda = info["cuda"]
-    gpu = ", ".join(cuda["devices"]) if cuda["available"] else "none visible to torch"
-    packages = ", ".join(f"{name} {v}" for name, v in info["packages"].items() if v)
-    fit_seconds = float(np.sum(result.per_fold["fit_time"]))
-    return "\n".join(
-        [
-            "## Environment",
-            "",
-            f"- Trained on: {', '.join(devices)} (GPU: {gpu})",
-            f"- Total fit time: {fit_seconds:.1f} s over {len(result.per_fold)} fits",
-            f"- sklearn-mmer {info['sklearn_mmer']}, Python {info['python']} on "
-            f"{info['platform']}",
-            f"- {packages}",
-        ]
-    )
-
-
-def _files_section(paths, link):
-    lines = ["## Files", ""]
-    lines += [f"- [{link(role)}]({link(role)})" for role in paths if role != "report"]
-    return "\n".join(lines)
