@@ -174,9 +174,8 @@ def score(data, learner, inputs, seed, jobs):
 
 
 def run(source, args):
-    """Score every learner on every input over the seeds; print and return rows."""
-    scores: dict = {}  # (input, learner) -> list over seeds of per-fold arrays
-    name = source
+    """Score every learner on every input over the seeds; return per-seed rows."""
+    rows = []
     for seed in args.seeds:
         name, data = load(source, seed, args.pool_first)
         inputs = inputs_of(list(data.data.columns), args.inputs)
@@ -185,28 +184,39 @@ def run(source, args):
             for input_name, folds in score(
                 data, learner, inputs, seed, args.jobs
             ).items():
-                scores.setdefault((input_name, learner), []).append(folds)
+                rows.append(
+                    {
+                        "data": name,
+                        "input": input_name,
+                        "learner": learner,
+                        "seed": seed,
+                        "f1_micro": folds.mean(),
+                        "fold_std": folds.std(),
+                    }
+                )
             print(
                 f"  {name} seed {seed} {learner}: {time.perf_counter() - start:.0f} s",
                 flush=True,
             )
-    rows = []
-    for (input_name, learner), per_seed in scores.items():
-        means = np.array([folds.mean() for folds in per_seed])
-        rows.append(
-            {
-                "data": name,
-                "input": input_name,
-                "learner": learner,
-                "f1_micro": means.mean(),
-                "fold_std": np.mean([folds.std() for folds in per_seed]),
-                "seed_std": means.std(),
-                "seeds": len(per_seed),
-            }
-        )
-    table = pd.DataFrame(rows)
-    print_table(name, table)
-    return table
+    return pd.DataFrame(rows)
+
+
+def aggregate(per_seed):
+    """Mean over seeds of the fold mean, mean fold std, std of the seeds' means.
+
+    Rows already aggregated over their seeds (they have no ``seed``) are kept.
+    """
+    per_seed = per_seed.reindex(columns=[*per_seed.columns.union(["seed"])])
+    done = per_seed[per_seed["seed"].isna()]
+    per_seed = per_seed[per_seed["seed"].notna()]
+    grouped = per_seed.groupby(["data", "input", "learner"], sort=False)
+    table = grouped.agg(
+        f1_micro=("f1_micro", "mean"),
+        fold_std=("fold_std", "mean"),
+        seed_std=("f1_micro", lambda means: float(np.std(means))),
+        seeds=("seed", "nunique"),
+    ).reset_index()
+    return pd.concat([done[table.columns], table]) if len(done) else table
 
 
 def print_table(name, table):
@@ -218,6 +228,7 @@ def print_table(name, table):
         ]
     ).pivot_table(index="input", columns="learner", values="cell", aggfunc="first")
     learners = [learner for learner in LEARNERS if learner in cells.columns]
+    learners += [learner for learner in cells.columns if learner not in learners]
     inputs = list(dict.fromkeys(table["input"]))
     cells = cells.reindex(index=inputs, columns=learners).fillna("-")
     means = table.pivot_table(index="input", columns="learner", values="f1_micro")
@@ -255,7 +266,15 @@ def main(argv=None):
     parser.add_argument(
         "--params", type=json.loads, default={}, help="JSON of toolkit parameters"
     )
-    parser.add_argument("--csv", help="also write the rows to this CSV file")
+    parser.add_argument("--csv", help="also write the per-seed rows to this CSV file")
+    parser.add_argument(
+        "--from-csv",
+        nargs="+",
+        default=[],
+        metavar="CSV",
+        help="add the per-seed rows of earlier runs (--csv) to the tables; with "
+        "--no-demo and no DATA, only print them",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.learners) - set(LEARNERS)
     if unknown:
@@ -266,9 +285,16 @@ def main(argv=None):
     print(f"Accuracy benchmark on {machine()}")
     if TOOLKIT_PARAMS:
         print(f"toolkit parameters: {TOOLKIT_PARAMS}")
-    tables = [run(source, args) for source in sources]
-    if args.csv and tables:
-        pd.concat(tables).to_csv(args.csv, index=False)
+    per_seed = [run(source, args) for source in sources]
+    per_seed += [pd.read_csv(path) for path in args.from_csv]
+    if not per_seed:
+        return
+    per_seed = pd.concat(per_seed, ignore_index=True)
+    if args.csv:
+        per_seed.to_csv(args.csv, index=False)
+    table = aggregate(per_seed)
+    for name, rows in table.groupby("data", sort=False):
+        print_table(name, rows)
 
 
 if __name__ == "__main__":
