@@ -45,6 +45,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 
 from sklearn_mmer import (
+    TemporalStatsPool,
     evaluate_configurations,
     load_features,
     make_early_fusion,
@@ -97,6 +98,16 @@ def seed_ensemble(n_members):
     return build
 
 
+def stats_pooled(modalities, seed):
+    """Build the toolkit's pipeline with mean and std pooling of the frames."""
+    pipeline = toolkit(modalities, seed)
+    if len(modalities) == 1:
+        return pipeline.set_params(pool=TemporalStatsPool())
+    return pipeline.set_params(
+        **{f"features__{m}__pool": TemporalStatsPool() for m in modalities}
+    )
+
+
 def fused_only(build):
     """Apply ``build`` only to inputs of several modalities."""
     return lambda modalities, seed: (
@@ -112,6 +123,7 @@ LEARNERS = {
         lambda m, seed: make_late_fusion(m, random_state=seed, **TOOLKIT_PARAMS)
     ),
     "toolkit x5 seeds": seed_ensemble(5),
+    "toolkit, mean+std": stats_pooled,
     "LR": with_classifier(lambda fused: LogisticRegression(C=0.1, max_iter=2000)),
     "SVC": with_classifier(lambda fused: SVC(C=1.0)),
     "sklearn MLP": with_classifier(
@@ -120,7 +132,7 @@ LEARNERS = {
 }
 CLASSICAL = ("LR", "SVC", "sklearn MLP")
 # Learners run only when named in --learners (they cost several fits each).
-OPTIONAL = ("toolkit x5 seeds",)
+OPTIONAL = ("toolkit x5 seeds", "toolkit, mean+std")
 
 
 def load(source, seed, pool_first):
