@@ -9,6 +9,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
+# The tests run the feature extractors too: their optional libraries install
+# in about a minute (EXTRAS=test skips them; their tests are then skipped).
+EXTRAS ?= test,features
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -19,7 +22,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install $(TORCH)
-	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 demo: $(STAMP)

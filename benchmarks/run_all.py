@@ -21,6 +21,12 @@ BENCHMARKS = {
     "bench_loader.py": ([], ["--quick"]),
     "bench_comparison.py": ([], ["--epochs", "5", "--samples", "400"]),
     "bench_gpu.py": ([], ["--epochs", "5", "--samples", "400"]),
+    "bench_sequence.py": (
+        [],
+        ["--epochs", "1", "--repeats", "1", "--modalities", "acoustic"],
+    ),
+    "bench_extraction.py": ([], ["--quick"]),
+    "bench_distributed.py": ([], ["--epochs", "5", "--samples", "400"]),
 }
 
 

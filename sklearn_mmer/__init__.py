@@ -10,11 +10,27 @@ from ._version import __version__
 from .datasets import load_features, make_emotion_dataset, write_feature_set
 from .evaluation import (
     ComparisonResult,
+    compare_pairs,
     evaluate_configurations,
     make_configurations,
+    search_configuration,
 )
-from .fusion import make_early_fusion, make_late_fusion, make_unimodal, request_groups
-from .neural_network import TorchMLPClassifier
+from .features import (
+    AudioFrameFeatures,
+    FaceEmbeddings,
+    OpenSmileFeatures,
+    SentenceEmbeddings,
+    extract_features,
+)
+from .fusion import (
+    GroupedStackingClassifier,
+    make_early_fusion,
+    make_late_fusion,
+    make_stacking_fusion,
+    make_unimodal,
+    request_groups,
+)
+from .neural_network import TorchMLPClassifier, TorchSequenceClassifier
 from .preprocessing import ModalitySelector, TemporalMeanPool, TemporalStatsPool
 from .report import format_summary, write_report
 
@@ -23,20 +39,31 @@ __all__ = [
     "load_features",
     "write_feature_set",
     "make_emotion_dataset",
+    # feature extraction from recordings
+    "extract_features",
+    "AudioFrameFeatures",
+    "OpenSmileFeatures",
+    "SentenceEmbeddings",
+    "FaceEmbeddings",
     # transformers
     "ModalitySelector",
     "TemporalMeanPool",
     "TemporalStatsPool",
     # models
     "TorchMLPClassifier",
+    "TorchSequenceClassifier",
     # fusion builders
     "make_unimodal",
     "make_early_fusion",
     "make_late_fusion",
+    "make_stacking_fusion",
+    "GroupedStackingClassifier",
     "request_groups",
     # evaluation
     "make_configurations",
     "evaluate_configurations",
+    "compare_pairs",
+    "search_configuration",
     "ComparisonResult",
     # report
     "format_summary",

@@ -44,9 +44,23 @@ def assert_png(path):
     assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
 
 
-def report_files(configurations):
-    """Every file a report on these configurations writes, relative to --out."""
-    return {
+def report_files(configurations, importance=False):
+    """Every file a report on these configurations writes, relative to --out.
+
+    Two or more configurations get the paired comparison; ``importance``
+    the modality contributions.
+    """
+    configurations = list(configurations)
+    extra = set()
+    if len(configurations) > 1:
+        extra |= {"pairwise.csv", "figures/pairwise.png"}
+    if importance:
+        extra |= {
+            "modality_importance.csv",
+            "modality_importance_summary.csv",
+            "figures/modality_importance.png",
+        }
+    return extra | {
         "report.md",
         "results.json",
         "summary.txt",

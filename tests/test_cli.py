@@ -9,6 +9,7 @@ from conftest import assert_png, report_files, written_files
 
 from sklearn_mmer import __version__
 from sklearn_mmer.cli import main
+from sklearn_mmer.evaluation import METRICS
 from sklearn_mmer.report import format_mean_std
 
 # Small and quick: a few utterances of demo data, three epochs, two folds.
@@ -45,9 +46,13 @@ def test_run_on_demo_data_writes_every_file(demo_run):
     status, out = demo_run
     assert status == 0
     names = ["visual", "acoustic", "lexical", "early", "late"]
-    expected = report_files(names)
+    expected = report_files(names, importance=True)
     written = written_files(out)
-    assert written == expected
+    # Beside the report, each finished fit (kept for --resume).
+    fits = {name for name in written if name.startswith("fits/")}
+    assert written - fits == expected
+    assert "fits/fingerprint.json" in fits
+    assert len(fits) == 1 + len(names) * 2  # 2 folds
     for path in out.glob("figures/*.png"):
         assert_png(path)
 
@@ -62,9 +67,7 @@ def test_printed_table_matches_the_json(capsys, tmp_path):
     assert len(rows) == len(record["summary"]) == 2
     for (rank, name, cells), row in zip(rows, record["summary"], strict=True):
         assert (rank, name) == (row["rank"], row["configuration"])
-        for cell, metric in zip(
-            cells, ["f1_micro", "f1_macro", "balanced_accuracy"], strict=False
-        ):
+        for cell, metric in zip(cells, METRICS, strict=False):
             assert cell == format_mean_std(row[f"{metric}_mean"], row[f"{metric}_std"])
     assert (tmp_path / "summary.txt").read_text().strip() in stdout
 

@@ -299,7 +299,8 @@ def test_target_names_override_the_iemocap_names(folder):
     table["emotion_labels"] = [str(i % 2) for i in range(len(table))]
     write_csv(folder, table)
     default = load_features(folder)
-    assert default.target_names.tolist() == ["anger", "sadness", "happiness", "neutral"]
+    # 0/1 labels are not IEMOCAP's four codes: shown as they are.
+    assert default.target_names.tolist() == ["0", "1"]
     loaded = load_features(folder, target_names=["negative", "positive"])
     assert loaded.target_names.tolist() == ["negative", "positive"]
     np.testing.assert_array_equal(loaded.target, np.arange(24) % 2)
@@ -504,7 +505,7 @@ BAD_ROWS = {
     "other_dimension": save_array(np.zeros((4, 7), dtype=np.float32)),
     "nan": nan_frame,
     "inf": inf_vector,
-    "label_out_of_range": set_cell("emotion_labels", "4"),
+    "label_out_of_range": set_cell("emotion_labels", "-1"),
     "label_not_an_integer": set_cell("emotion_labels", "happy"),
     "label_empty": set_cell("emotion_labels", ""),
     "duplicated_id": duplicate_first_id,
@@ -522,7 +523,7 @@ EXPECTED_PROBLEM = {
     "other_dimension": ("dimension", "feature dimension 7 differs from 6"),
     "nan": ("non_finite", "NaN or infinite"),
     "inf": ("non_finite", "NaN or infinite"),
-    "label_out_of_range": ("unknown_label", r"label 4 is not in 0..3"),
+    "label_out_of_range": ("unknown_label", r"label -1 is not in 0..3"),
     "label_not_an_integer": ("unknown_label", "'happy' is not an integer"),
     "label_empty": ("missing_label", "the label is empty"),
     "duplicated_id": ("duplicate_id", "also appears on line"),
@@ -620,7 +621,7 @@ def test_every_problem_of_a_row_is_listed(folder):
 
 def test_nothing_left_to_load_raises(folder):
     table = read_csv(folder)
-    table["emotion_labels"] = "9"
+    table["emotion_labels"] = "-1"
     write_csv(folder, table)
     with pytest.raises(ValueError, match=r"No row of .* could be loaded"):
         load_features(folder, on_error="skip")

@@ -9,7 +9,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
 
 from sklearn_mmer import (
-    TorchMLPClassifier,
     make_early_fusion,
     make_late_fusion,
     make_unimodal,
@@ -162,14 +161,24 @@ def test_groups_reach_every_member_through_metadata_routing(emotion_data):
         assert set(groups[valid]).isdisjoint(groups[train])
 
 
-def test_request_groups_needs_a_torch_classifier():
+def test_request_groups_asks_only_estimators_that_accept_groups():
     from sklearn.linear_model import LogisticRegression
 
-    with pytest.raises(ValueError, match="no TorchMLPClassifier"):
-        request_groups(LogisticRegression())
-    clf = TorchMLPClassifier()
+    linear = LogisticRegression()
     with sklearn.config_context(enable_metadata_routing=True):
-        assert request_groups(clf) is clf
+        assert request_groups(linear) is linear
+        assert not linear.get_metadata_routing().consumes("fit", ["groups"])
+        mixed = request_groups(
+            make_late_fusion(
+                ["acoustic", "lexical"],
+                classifier={"lexical": LogisticRegression()},
+                **FAST,
+            )
+        )
+        network = mixed.named_estimators["acoustic"][-1].get_metadata_routing()
+        linear = mixed.named_estimators["lexical"][-1].get_metadata_routing()
+    assert network.consumes("fit", ["groups"]) == {"groups"}
+    assert linear.consumes("fit", ["groups"]) == set()
 
 
 @pytest.mark.parametrize(

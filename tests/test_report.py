@@ -15,6 +15,7 @@ from sklearn_mmer import (
     make_emotion_dataset,
     write_report,
 )
+from sklearn_mmer.evaluation import METRICS
 from sklearn_mmer.report import (
     RunMetadata,
     format_mean_std,
@@ -23,7 +24,7 @@ from sklearn_mmer.report import (
     plot_per_class_f1,
 )
 from sklearn_mmer.report import _write as report_write
-from sklearn_mmer.report._write import holds_report
+from sklearn_mmer.report._write import REPORT_ENTRIES, holds_report, report_entries
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,7 @@ def test_every_file_is_written(report, result):
 def test_figures_are_valid_pngs(report):
     out, _ = report
     pngs = sorted(out.glob("figures/*.png"))
-    assert len(pngs) == 6
+    assert len(pngs) == 7  # with the paired comparison
     for path in pngs:
         assert_png(path)
 
@@ -103,17 +104,15 @@ def test_text_table_matches_the_json(report, result):
     for line, row in zip(lines[1:], record["summary"], strict=True):
         rank, name, *cells = re.split(r"\s{2,}", line.strip())
         assert (int(rank), name) == (row["rank"], row["configuration"])
-        assert cells[0] == format_mean_std(row["f1_micro_mean"], row["f1_micro_std"])
-        assert cells[2] == format_mean_std(
-            row["balanced_accuracy_mean"], row["balanced_accuracy_std"]
-        )
+        for cell, metric in zip(cells, METRICS, strict=False):
+            assert cell == format_mean_std(row[f"{metric}_mean"], row[f"{metric}_std"])
 
 
 def test_report_md_links_every_figure_relatively(report):
     out, _ = report
     text = (out / "report.md").read_text()
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(images) == 6
+    assert len(images) == 7
     for link in images:
         assert not link.startswith("/")
         assert (out / link).is_file()
@@ -240,3 +239,17 @@ def test_an_output_folder_that_is_a_file_is_refused(result, tmp_path):
         write_report(result, out, figures=False)
     assert out.read_text() == "not a folder"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_report_entries_name_everything_a_report_writes(report, tmp_path):
+    out, _ = report
+    # Every entry a report can write; this one has no modality contributions.
+    # A file a report writes but REPORT_ENTRIES lacks is one --out could
+    # hold an input at: add it there.
+    assert {entry.name for entry in out.iterdir()} <= set(REPORT_ENTRIES) - {
+        "modality_importance.csv",
+        "modality_importance_summary.csv",
+    }
+    assert report_entries(tmp_path) == set(REPORT_ENTRIES)
+    (tmp_path / "results.json").write_text('{"files": {"a": "../../x"}}')
+    assert report_entries(tmp_path) == set(REPORT_ENTRIES)  # not a report's

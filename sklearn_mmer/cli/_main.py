@@ -7,17 +7,33 @@ import shlex
 import sys
 import zipfile
 from collections.abc import Sequence
+from signal import SIGINT
 
 from ..utils import torch_threads
+from ._extract import extract
 from ._output import Console
 from ._parser import UsageError, build_parser
 from ._run import run
 from ._search import search
+from ._signals import Received, stop_on_signals
 
 # Bad input shows up as one of these; anything else is a bug, and its
 # traceback is what a bug report needs.
 INPUT_ERRORS = (ValueError, OSError, zipfile.BadZipFile)
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+
+# The library's advice is for Python callers; the command says it in options.
+PYTHON_ADVICE = (
+    ("on_error='skip'", "--on-error skip"),
+    ("pass csv= to pick one", "give the table with --csv"),
+    ("; pass csv=.", "; give the table with --csv."),
+    (
+        "pass the features first, the CSV second, as in "
+        "load_features('features.zip', 'dataset.csv')",
+        "give the features archive or folder as DATA and the table with --csv, "
+        "as in: sklearn-mmer run features.zip --csv dataset.csv",
+    ),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,7 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     status : int
         0 on success; 2 for bad arguments or bad data, after a one-paragraph
-        message on stderr that names the problem; 130 when interrupted.
+        message on stderr that names the problem; 130 when interrupted
+        (Ctrl-C, SIGINT) and 143 when stopped by SIGTERM, after saying what
+        was kept and how to resume.
 
     Examples
     --------
@@ -57,20 +75,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     command = shlex.join(["sklearn-mmer", *argv])
     console = Console(quiet=args.quiet, command=command)
-    handler = {"run": run, "search": search}[args.command]
+    handler = {"run": run, "search": search, "extract": extract}[args.command]
     # The command says itself what the loader left out, in its own terms.
     logger = logging.getLogger("sklearn_mmer")
     level = logger.level
     logger.setLevel(logging.ERROR)
+    received = Received()
     try:
-        with torch_threads(args.threads):
+        with stop_on_signals(received), torch_threads(args.threads):
             return handler(args, console)
     except INPUT_ERRORS as exc:
         console.error(f"sklearn-mmer {args.command}: error: {_explain(exc)}")
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        console.error(f"sklearn-mmer {args.command}: interrupted.")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        # SIGTERM arrives as an interrupt too (see _signals). Reports reach
+        # --out only whole (report._write.staged_folder); a run's notes say
+        # which finished fits it kept and how to resume.
+        how = "interrupted" if received.signum in (None, SIGINT) else "stopped"
+        console.error(
+            " ".join(
+                [
+                    f"sklearn-mmer {args.command}: {how} ({received.name}); no "
+                    f"report was written, and the one in --out {args.out} (if "
+                    "any) is as it was.",
+                    *getattr(exc, "__notes__", ()),
+                ]
+            )
+        )
+        return received.exit_status
     finally:
         # main() may be called from Python; leave logging as it was.
         logger.setLevel(level)
@@ -78,14 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _explain(exc: BaseException) -> str:
     """Join the error's message and notes in one paragraph, with a hint if any."""
-    message = str(exc) or type(exc).__name__
-    if getattr(exc, "problem", None) is not None:
-        # A row the loader could not read (FeatureSetError): its advice is
-        # for Python callers; say it as this command's option.
-        python_advice = "on_error='skip'"
-        if python_advice in message:
-            message = message.replace(python_advice, "--on-error skip")
-        else:
-            message += " Use --on-error skip to leave such rows out and list them."
+    message = " ".join((str(exc) or type(exc).__name__).split())
+    for python, option in PYTHON_ADVICE:
+        message = message.replace(python, option)
+    if getattr(exc, "problem", None) is not None and "--on-error" not in message:
+        # A row the loader could not read (FeatureSetError).
+        message += " Use --on-error skip to leave such rows out and list them."
     parts = [message, *getattr(exc, "__notes__", ())]
     return " ".join(" ".join(part.split()) for part in parts)

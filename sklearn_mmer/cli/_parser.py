@@ -1,4 +1,4 @@
-"""The command line's arguments: ``sklearn-mmer run`` and ``sklearn-mmer search``."""
+"""The command line's arguments: ``run``, ``search`` and ``extract``."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import argparse
 import ast
 
 from .._version import __version__
+from ..evaluation import METRICS, PROTOCOLS
+from ..evaluation._metrics import check_scoring
+from ._extract import add_extract_parser
 
 CONFIG_HELP = (
     "comma-separated configurations among the modalities the data has "
-    "(visual, acoustic, lexical, ...), early and late"
+    "(visual, acoustic, lexical, ...), early, late and stacking"
 )
 DEMO_SAMPLES = 1336
 
@@ -59,7 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_names,
         default=None,
         metavar="NAMES",
-        help=CONFIG_HELP + " (default: all the data allows)",
+        help=CONFIG_HELP + " (default: all the data allows, stacking aside)",
+    )
+    run.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also score each configuration with a logistic regression "
+        "(C=0.01) and an RBF SVC (C=1) in place of the network, on the same "
+        "pooled, scaled inputs and folds: rows such as 'early [svc]'",
     )
     run.add_argument(
         "--voting",
@@ -73,6 +83,37 @@ def build_parser() -> argparse.ArgumentParser:
         dest="figures",
         action="store_false",
         help="skip the PNG figures",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the fits an earlier, interrupted run of the same command "
+        "finished (kept in DIR/fits), after checking that the data, folds "
+        "and parameters are the same; run only the others",
+    )
+    run.add_argument(
+        "--reference",
+        default=None,
+        metavar="NAME",
+        help="compare every configuration with this one only (e.g. lexical); "
+        "default: every pair",
+    )
+    run.add_argument(
+        "--rope",
+        type=_points,
+        default=0.01,
+        metavar="POINTS",
+        help="region of practical equivalence of the Bayesian test, in "
+        "percentage points: differences within ±POINTS count as equivalent "
+        "(default: 1)",
+    )
+    run.add_argument(
+        "--importance",
+        choices=("all", "permutation", "none"),
+        default="all",
+        help="modality contribution of each fusion configuration: permutation "
+        "importance and early fusion refitted without each modality (all, the "
+        "default), permutation only (no extra fits), or none",
     )
     _add_protocol_arguments(run)
 
@@ -91,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         default=None,
         metavar="NAME",
-        help="the configuration to tune: a modality, early or late "
+        help="the configuration to tune: a modality, early, late or stacking "
         "(default: early, or the only modality)",
     )
     search.add_argument(
@@ -113,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         "learning_rate_init=1e-3,5e-4 or dropout=0,0.3; repeat for several",
     )
     _add_protocol_arguments(search)
+    add_extract_parser(commands)
     return parser
 
 
@@ -155,11 +197,45 @@ def _add_data_arguments(parser):
 
 def _add_protocol_arguments(parser):
     parser.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="group-kfold",
+        help="group-kfold: --folds folds grouped by --group-by (the default); "
+        "loso: leave one session out (IEMOCAP's convention); logo: leave one "
+        "--group-by group (speaker) out",
+    )
+    parser.add_argument(
         "--folds",
         type=_at_least(2),
         default=5,
         metavar="K",
-        help="number of group-wise cross-validation folds (default: 5)",
+        help="number of group-wise cross-validation folds of group-kfold (default: 5)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=_at_least(1),
+        default=1,
+        metavar="R",
+        help="run the cross-validation R times, each with the groups assigned "
+        "to folds afresh and other network seeds, for the paired tests' power "
+        "(default: 1)",
+    )
+    parser.add_argument(
+        "--scoring",
+        type=_scoring,
+        default="f1_micro",
+        metavar="METRIC",
+        help=f"the metric that ranks: {', '.join(METRICS)}, or WA (accuracy) "
+        "and UA (balanced accuracy) (default: f1_micro)",
+    )
+    parser.add_argument(
+        "--target-names",
+        type=_names,
+        default=None,
+        metavar="NAMES",
+        help="comma-separated names of the labels 0, 1, ... in order, e.g. "
+        "negative,positive (default: labels.txt beside dataset.csv, else "
+        "IEMOCAP's names for labels 0..3, else the labels as they are)",
     )
     parser.add_argument(
         "--group-by",
@@ -204,6 +280,16 @@ def _add_protocol_arguments(parser):
         help="fits to run in parallel; -1 uses every core (default: 1)",
     )
     parser.add_argument(
+        "--dask",
+        type=_dask_address,
+        default=None,
+        metavar="ADDRESS",
+        help="run the fits on a Dask cluster: the scheduler's address (e.g. "
+        "tcp://10.0.0.5:8786), or local[:N] for N worker processes on this "
+        "machine (default N: one per core). Needs: pip install "
+        "'sklearn-mmer[dask]'",
+    )
+    parser.add_argument(
         "--threads",
         type=_at_least(1),
         default=1,
@@ -246,6 +332,37 @@ def _n_jobs(text):
             f"must be a positive number of jobs or -1 (every core), got {value}"
         )
     return value
+
+
+def _dask_address(text):
+    # Imported here: the parser must not need the evaluation code to build.
+    from ..evaluation._backend import import_distributed, parse_dask_address
+
+    try:
+        parse_dask_address(text)
+        import_distributed()
+    except (ValueError, ImportError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def _points(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < 100:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of percentage points in [0, 100), got {value}"
+        )
+    return value / 100.0
+
+
+def _scoring(text):
+    try:
+        return check_scoring(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _names(text):

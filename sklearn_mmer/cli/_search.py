@@ -1,30 +1,17 @@
-"""``sklearn-mmer search``: GridSearchCV over one configuration's classifier."""
+"""``sklearn-mmer search``: the command-line face of ``search_configuration``."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import time
-import warnings
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import sklearn
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, GroupKFold
-from sklearn.utils import _safe_indexing
-
-from ..evaluation import METRICS, make_configurations
-from ..evaluation._rows import rows_with_missing_cells
-from ..fusion import request_groups
-from ..fusion._inspect import required_columns
+from ..evaluation import make_configurations, search_configuration
 from ..neural_network import TorchMLPClassifier
-from ..report import environment, format_mean_std
-from ..report._json import estimator_params, jsonable
-from ..report._tables import render_table
+from ..report import RunMetadata, format_search, write_search_report
+from ..report._search import SEARCH_FILES, describe_best
 from ..utils import resolve_device
-from ._data import describe_data, grouping, load_data
+from ._cluster import fits_on, n_jobs
+from ._data import check_out, describe_data, grouping, load_data, protocol_splitter
 from ._output import Console
 from ._run import classifier_params, vars_for_record
 
@@ -35,8 +22,9 @@ def search(args, console: Console) -> int:
     """Grid-search the classifier of one configuration and report the ranking."""
     started = time.perf_counter()
     resolve_device(args.device)
+    check_out(args, SEARCH_FILES)
     console.say(f"Loading {args.data or 'the demo data'} ...")
-    candidates = _candidates(args)
+    grid = _grid(args)
     data = load_data(args, wanted=[args.config] if args.config else None)
     modalities = list(data.data.columns)
     name = args.config or ("early" if len(modalities) > 1 else modalities[0])
@@ -46,87 +34,48 @@ def search(args, console: Console) -> int:
         )[name]
     except ValueError as exc:
         raise ValueError(f"--config: {exc}") from None
-    groups = grouping(data, args.group_by, args.folds)
-
-    # As in `run`: rows lacking a modality the configuration reads are left
-    # out and listed, never dropped in silence.
-    X = data.data
-    excluded = rows_with_missing_cells(X, required_columns(estimator, X.columns))
-    keep = np.setdiff1d(np.arange(len(X)), excluded["position"].to_numpy())
-    if keep.size == 0:
-        raise ValueError(f"Every row lacks a modality that {name!r} needs.")
-    if len(excluded):
-        console.say(f"Left out {len(excluded)} row(s) lacking a modality {name} needs.")
-    X, y, groups = _safe_indexing(X, keep), data.target[keep], groups[keep]
-
-    grid = param_grid(estimator, candidates)
+    groups, group_word = grouping(data, args)
+    n_candidates = len(list(itertools.product(*grid.values())))
     console.say(
-        f"Searching {len(candidates)} candidate(s) for {name!r} over {args.folds} "
-        f"folds grouped by {args.group_by} ({len(candidates) * args.folds} fits)."
+        f"Searching {n_candidates} candidate(s) for {name!r} with "
+        f"{args.protocol} grouped by {group_word}"
+        + (f", {args.repeats} repeats" if args.repeats > 1 else "")
+        + "."
     )
-    searcher = GridSearchCV(
-        estimator,
-        grid,
-        scoring=list(METRICS),
-        refit=False,
-        cv=GroupKFold(n_splits=args.folds),
-        n_jobs=args.n_jobs,
-        error_score="raise",
+    with fits_on(args, console):
+        result = search_configuration(
+            estimator,
+            grid,
+            data.data,
+            data.target,
+            groups=groups,
+            cv=protocol_splitter(args),
+            n_repeats=args.repeats,
+            scoring=args.scoring,
+            name=name,
+            random_state=args.seed,
+            n_jobs=n_jobs(args),
+        )
+    if len(result.excluded):
+        console.say(
+            f"Left out {len(result.excluded)} row(s) lacking a modality {name} needs."
+        )
+    console.print(format_search(result))
+    console.print(describe_best(result))
+    metadata = RunMetadata(
+        command=console.command,
+        arguments=vars_for_record(args),
+        data=describe_data(data),
+        group_by=group_word,
+        wall_time_seconds=round(time.perf_counter() - started, 3),
     )
-    with (
-        sklearn.config_context(enable_metadata_routing=True),
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        # Early stopping then validates on speakers held out of training.
-        request_groups(estimator)
-        searcher.fit(X, y, groups=groups)
-
-    table = ranked_candidates(searcher.cv_results_, estimator)
-    best = table.iloc[0]
-    best_params = {p: _native(best[p]) for p in _user_names(table)}
-    text = render_table(*_table_cells(table), right_align=(0,))
-    console.print(text)
-    console.print(
-        f"Best parameters for {name} (F1-micro "
-        f"{format_mean_std(best['f1_micro_mean'], best['f1_micro_std'])} %): "
-        + ", ".join(f"{k}={v!r}" for k, v in best_params.items())
-    )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "search_results.csv", index=False)
-    (out / "search.md").write_text(
-        _markdown(name, table, best_params, console.command), encoding="utf-8"
-    )
-    record = {
-        "command": console.command,
-        "arguments": vars_for_record(args),
-        "configuration": name,
-        "estimator": repr(estimator),
-        "params": estimator_params(estimator),
-        "best_params": best_params,
-        "best_params_paths": searcher.cv_results_["params"][int(best["candidate"])],
-        "candidates": table,
-        "cv": repr(searcher.cv),
-        "folds": [
-            sorted(map(str, np.unique(groups[test])))
-            for _, test in searcher.cv.split(X, y, groups)
-        ],
-        "excluded": excluded.reset_index(),
-        "data": describe_data(data),
-        "environment": environment(),
-        "wall_time_seconds": round(time.perf_counter() - started, 3),
-    }
-    (out / "search.json").write_text(
-        json.dumps(jsonable(record), indent=2, allow_nan=False) + "\n",
-        encoding="utf-8",
-    )
-    console.say(f"Search results: {out / 'search.md'}")
+    paths = write_search_report(result, args.out, metadata=metadata)
+    console.say(f"Search results: {paths['markdown']}")
     return 0
 
 
-def _candidates(args):
-    """Every combination of the values asked for, by parameter name."""
+def _grid(args):
+    """Return the candidate values asked for, by TorchMLPClassifier parameter."""
     grid = {"hidden_layer_sizes": args.hidden_sizes or DEFAULT_HIDDEN_SIZES}
     valid = set(TorchMLPClassifier().get_params())
     for name, values in args.param:
@@ -146,100 +95,4 @@ def _candidates(args):
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"--param {name}={value!r}: {exc}") from None
         grid[name] = values
-    names = list(grid)
-    return [
-        dict(zip(names, values, strict=True))
-        for values in itertools.product(*grid.values())
-    ]
-
-
-def param_grid(estimator, candidates):
-    """Build a GridSearchCV grid that gives every classifier the same values.
-
-    Late fusion holds one classifier per modality; a candidate such as
-    ``hidden_layer_sizes=(64,)`` sets it on all of them at once, which a
-    dict of lists cannot express, so each candidate is its own grid point.
-    """
-    prefixes = [
-        key + "__"
-        for key, value in estimator.get_params(deep=True).items()
-        if isinstance(value, TorchMLPClassifier)
-    ]
-    if isinstance(estimator, TorchMLPClassifier):
-        prefixes = [""]
-    return [
-        {prefix + name: [value] for prefix in prefixes for name, value in c.items()}
-        for c in candidates
-    ]
-
-
-def ranked_candidates(cv_results, estimator) -> pd.DataFrame:
-    """One row per candidate, best first, with user-level parameter names."""
-    rows = []
-    for index, params in enumerate(cv_results["params"]):
-        row = {"candidate": index, "rank": int(cv_results["rank_test_f1_micro"][index])}
-        for path, value in params.items():
-            row[path.rsplit("__", 1)[-1]] = value
-        for metric in METRICS:
-            row[f"{metric}_mean"] = cv_results[f"mean_test_{metric}"][index]
-            row[f"{metric}_std"] = cv_results[f"std_test_{metric}"][index]
-        row["fit_time_mean"] = cv_results["mean_fit_time"][index]
-        row["fit_time_std"] = cv_results["std_fit_time"][index]
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    return table.sort_values(["rank", "candidate"], kind="stable").reset_index(
-        drop=True
-    )
-
-
-def _native(value):
-    """Show numbers as Python writes them: 0.001, not np.float64(0.001)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _user_names(table):
-    fixed = {"candidate", "rank"}
-    return [
-        c for c in table.columns if c not in fixed and not c.endswith(("_mean", "_std"))
-    ]
-
-
-def _table_cells(table):
-    names = _user_names(table)
-    header = [
-        "Rank",
-        *names,
-        "F1-micro (%)",
-        "Macro-F1 (%)",
-        "Balanced acc. (%)",
-        "Fit time (s)",
-    ]
-    rows = []
-    for _, row in table.iterrows():
-        scores = [format_mean_std(row[f"{m}_mean"], row[f"{m}_std"]) for m in METRICS]
-        fit = format_mean_std(row["fit_time_mean"], row["fit_time_std"], 1.0)
-        params = (repr(_native(row[n])) for n in names)
-        rows.append([str(row["rank"]), *params, *scores, fit])
-    return header, rows
-
-
-def _markdown(name, table, best_params, command):
-    header, rows = _table_cells(table)
-    best = ", ".join(f"`{k}={v!r}`" for k, v in best_params.items())
-    return "\n".join(
-        [
-            f"# Grid search: {name}",
-            "",
-            "```",
-            command,
-            "```",
-            "",
-            "Candidates ranked by F1-micro; percent, mean ± std over "
-            "speaker-grouped folds.",
-            "",
-            render_table(header, rows, "markdown", right_align=(0,)),
-            "",
-            f"Best parameters: {best}.",
-            "",
-        ]
-    )
+    return grid

@@ -6,6 +6,7 @@ import io
 import math
 import os
 import posixpath
+import stat
 import zipfile
 from pathlib import Path
 
@@ -37,6 +38,57 @@ def open_source(features) -> ZipSource | FolderSource:
     raise FileNotFoundError(f"No such archive or folder: {str(path)!r}.")
 
 
+# Longest path, and longest file or folder name, a cell may hold: the usual
+# PATH_MAX and NAME_MAX, beyond which no file system has the file anyway.
+MAX_PATH_CHARS = 4096
+MAX_NAME_CHARS = 255
+
+# Zip compression methods by number, to name the ones zipfile cannot read.
+_COMPRESSION_NAMES = {
+    6: "Implode",
+    9: "Deflate64",
+    93: "Zstandard",
+    95: "XZ",
+    98: "PPMd",
+}
+
+
+class PathRefused(ValueError):
+    """A feature path that may not be followed: it leads outside the feature set."""
+
+
+class MemberUnreadable(ValueError):
+    """A zip member that Python cannot read: encrypted, or compressed oddly."""
+
+
+def relative_key(csv_path: str) -> str:
+    r"""Return the path inside the feature set that a CSV cell names.
+
+    The one rule, for the zip and the folder reader alike, of what a cell
+    may name: the path is read relative to the root (a leading ``/`` or
+    ``\`` does not make it absolute, and ``\`` is read as ``/``), and must
+    stay inside the root once ``..`` is resolved. A path that leaves the
+    root, holds a NUL character, or is longer than any file system allows
+    raises :class:`PathRefused`, before anything is opened.
+    """
+    if "\x00" in csv_path:
+        raise PathRefused("the path holds a NUL character, which no file name can")
+    if len(csv_path) > MAX_PATH_CHARS or any(
+        len(part) > MAX_NAME_CHARS for part in csv_path.replace("\\", "/").split("/")
+    ):
+        raise PathRefused(
+            f"the path is longer than a file system allows ({MAX_PATH_CHARS} "
+            f"characters, {MAX_NAME_CHARS} per name)"
+        )
+    relative = posixpath.normpath(csv_path.replace("\\", "/").lstrip("/"))
+    if relative == ".." or relative.startswith("../"):
+        raise PathRefused(
+            "the path leads outside the feature set through '..'; feature paths "
+            "must name files inside the archive or folder"
+        )
+    return relative
+
+
 def candidate_keys(csv_path: str) -> list[str]:
     r"""Relative paths to try for a CSV path, most specific first.
 
@@ -45,9 +97,10 @@ def candidate_keys(csv_path: str) -> list[str]:
     ``<modality>_features`` folder may be absent from the root, as when an
     archive holds the contents of ``features/`` or the CSV was written on
     another machine (``/home/me/iemocap/features/...``); they are dropped one
-    at a time, never the ``*_features`` folder itself.
+    at a time, never the ``*_features`` folder itself. Raises
+    :class:`PathRefused` for a path :func:`relative_key` refuses.
     """
-    relative = posixpath.normpath(csv_path.replace("\\", "/").lstrip("/"))
+    relative = relative_key(csv_path)
     parts = relative.split("/")
     folders = [i for i, part in enumerate(parts[:-1]) if part.endswith(FEATURE_SUFFIX)]
     if not folders:
@@ -64,27 +117,68 @@ class ZipSource:
         self.path = path
         self.archive = zipfile.ZipFile(path)
         self._headers = _HeaderCache()
-        names = [n for n in self.archive.namelist() if not n.endswith("/")]
+        infos = [i for i in self.archive.infolist() if not i.is_dir()]
+        names = [info.filename for info in infos]
         self._names = set(names)
+        # A zip can store symbolic links; the folder reader refuses links that
+        # leave the folder, and a member cannot point anywhere inside an
+        # archive, so the zip reader refuses them all.
+        self._links = {
+            info.filename for info in infos if stat.S_ISLNK(info.external_attr >> 16)
+        }
         # An archive made from a folder wraps everything in that folder.
         tops = {name.split("/", 1)[0] for name in names}
         wrapped = len(tops) == 1 and all("/" in name for name in names)
         self._prefixes = ("", f"{tops.pop()}/") if wrapped else ("",)
 
     def resolve(self, csv_path: str) -> str | None:
-        """Archive member that a CSV path names, or None."""
-        quick = csv_path.lstrip("/")
-        if quick in self._names:  # the layout's own paths: skip the search
-            return quick
+        """Archive member that a CSV path names, or None.
+
+        Raises :class:`PathRefused` for a path that leads outside the
+        archive or names a symbolic link.
+        """
         for key in candidate_keys(csv_path):
             for prefix in self._prefixes:
                 if prefix + key in self._names:
-                    return prefix + key
+                    return self._check_link(prefix + key)
         return None
+
+    def _check_link(self, key):
+        if key in self._links:
+            raise PathRefused(
+                "the archive member is a symbolic link; store the file itself"
+            )
+        return key
 
     def open(self, key: str):
         """Open a member for reading (bytes)."""
-        return self.archive.open(key)
+        return self._member(self.archive.open, key)
+
+    def _member(self, read, key):
+        """Open or read a member; name what zipfile cannot read.
+
+        zipfile raises RuntimeError for an encrypted member and
+        NotImplementedError for a compression it lacks (Deflate64, as
+        Windows' Explorer writes for large files): bugs, by their types.
+        """
+        info = self.archive.getinfo(key)
+        where = f"the archive member {key!r} of {str(self.path)!r}"
+        if info.flag_bits & 0x1:  # bit 0 of the general purpose flag: encrypted
+            raise MemberUnreadable(
+                f"{where} is encrypted (password-protected), which sklearn-mmer "
+                "does not read; re-create the archive without a password"
+            )
+        try:
+            return read(key)
+        except NotImplementedError:
+            method = _COMPRESSION_NAMES.get(
+                info.compress_type, f"method {info.compress_type}"
+            )
+            raise MemberUnreadable(
+                f"{where} is compressed with {method}, which Python's zipfile "
+                "cannot read; re-create the archive with the usual Deflate "
+                "compression (zip -r, or Python's zipfile with ZIP_DEFLATED)"
+            ) from None
 
     def read_array(self, key: str) -> np.ndarray:
         """Read a ``.npy`` member into a new (writeable) array.
@@ -93,7 +187,7 @@ class ZipSource:
         out of the bytes: fewer small reads through zipfile than ``np.load``
         on the open member, which adds up over thousands of files.
         """
-        data = self.archive.read(key)
+        data = self._member(self.archive.read, key)
         header = self._headers.parse(data)
         if header is None:  # a format version numpy's public readers skip
             return npy_format.read_array(io.BytesIO(data), allow_pickle=False)
@@ -143,15 +237,31 @@ class FolderSource:
 
     def __init__(self, path: Path):
         self.path = path
+        self._real_root = os.path.realpath(path)
         self._headers = _HeaderCache()
 
     def resolve(self, csv_path: str) -> str | None:
-        """File that a CSV path names, or None."""
+        """File that a CSV path names, or None.
+
+        Raises :class:`PathRefused` for a path that leads outside the
+        folder, through ``..`` or a symbolic link.
+        """
         for key in candidate_keys(csv_path):
             full = os.path.join(self.path, key)
             if os.path.isfile(full):
-                return full
+                return self._check_inside(full)
         return None
+
+    def _check_inside(self, full):
+        # The path stays inside by itself (relative_key); a symbolic link on
+        # the way may still lead out.
+        real = os.path.realpath(full)
+        if os.path.commonpath([self._real_root, real]) != self._real_root:
+            raise PathRefused(
+                f"the path leads outside the folder through a symbolic link "
+                f"(to {real!r}); feature paths must name files inside it"
+            )
+        return full
 
     def open(self, key: str):
         """Open a file for reading (bytes)."""

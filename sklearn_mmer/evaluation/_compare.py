@@ -5,26 +5,20 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Mapping, Sequence
+from functools import partial
 from numbers import Integral
+from os import PathLike
 
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import (
-    balanced_accuracy_score,
-    confusion_matrix,
-    f1_score,
-    precision_recall_fscore_support,
-)
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import get_routing_for_object
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d
-from tqdm.auto import tqdm
 
 from ..fusion import request_groups
 from ..fusion._inspect import (
@@ -35,9 +29,13 @@ from ..fusion._inspect import (
 from ..neural_network import TorchMLPClassifier
 from ..preprocessing import pool_table
 from ..utils import resolve_device, torch_threads
+from ._metrics import check_scoring, score_all
+from ._repeats import repeated_splitters, reseeded
 from ._result import ComparisonResult, summarise
 from ._reuse import labels_encode_to_themselves, reusable_votes, vote_of_fitted
 from ._rows import rows_with_missing_cells
+from ._runner import reuse_or_run, run_fits
+from ._store import FitStore, fingerprint
 
 
 def evaluate_configurations(
@@ -47,24 +45,32 @@ def evaluate_configurations(
     *,
     groups,
     cv=5,
+    n_repeats: int = 1,
+    scoring: str | None = None,
     target_names: Sequence[str] | None = None,
+    random_state=None,
     n_jobs: int | None = None,
     progress: bool = False,
     return_estimators: bool = False,
+    checkpoint_dir: str | PathLike | None = None,
+    resume: bool = False,
 ) -> ComparisonResult:
     """Cross-validate several configurations on the same rows and folds.
 
     Every configuration is cloned and fitted on the training part of each
     fold and scored on its test part; all of them see the same rows and the
-    same folds, so their scores compare. Rows that lack a modality some
-    configuration reads (a missing cell) are left out of *all* of them and
-    listed in ``excluded``, never dropped in silence.
+    same folds, so their scores compare. Any scikit-learn classifier can be
+    a configuration. Rows that lack a modality some configuration reads (a
+    missing cell) are left out of *all* of them and listed in ``excluded``,
+    never dropped in silence.
 
     The evaluation is speaker-independent: the folds are checked to share no
-    group between their training and test parts, and ``groups`` reach the
-    ``fit`` of every :class:`~sklearn_mmer.TorchMLPClassifier` through
-    metadata routing, so that with ``early_stopping=True`` the validation
-    split is carved from the training part and shares no speaker with it.
+    group between their training and test parts, and ``groups`` reach,
+    through metadata routing, the ``fit`` of every estimator inside that
+    takes them (and of no other): with ``early_stopping=True`` a
+    :class:`~sklearn_mmer.TorchMLPClassifier` carves its validation split
+    from the training part, sharing no speaker with it, and a
+    :class:`~sklearn_mmer.GroupedStackingClassifier` groups its inner folds.
     The test part plays no role in training or model selection.
 
     Parameters
@@ -83,19 +89,58 @@ def evaluate_configurations(
     cv : int or cross-validation splitter, default=5
         An int is the number of :class:`~sklearn.model_selection.GroupKFold`
         folds. A splitter gets ``groups`` in ``split``; a fold that puts a
-        group on both sides raises an error.
+        group on both sides raises an error. See :func:`make_protocol` for
+        leave-one-session-out and leave-one-speaker-out.
+    n_repeats : int, default=1
+        Run the whole cross-validation this many times. Repeat 0 uses ``cv``
+        as given; each later repeat assigns the groups to folds afresh
+        (``GroupKFold(shuffle=True)``, seeded from ``random_state``; a
+        splitter without randomness, such as ``LeaveOneGroupOut``, keeps its
+        folds) and shifts every integer ``random_state`` of the
+        configurations by the repeat number, so the networks start from
+        other initialisations. Folds are numbered across repeats and every
+        table has a ``repeat`` column; :func:`compare_pairs` then has
+        ``n_splits * n_repeats`` paired differences.
+    scoring : str, default=None
+        The metric that ranks the configurations: a name of
+        :data:`METRICS` (``"f1_micro"``, ``"f1_macro"``, ``"accuracy"``,
+        ``"balanced_accuracy"``) or the field's ``"WA"`` (accuracy) and
+        ``"UA"`` (balanced accuracy, the unweighted mean of per-class
+        recalls). None means ``"f1_micro"``. Every metric is computed
+        either way.
     target_names : sequence of str, default=None
         Display names of integer classes ``0, 1, ...``, e.g. a loader's
-        ``target_names``. Other labels are shown as they are.
+        ``target_names``; there must be a name for every label up to the
+        largest (too few is an error). Labels that are not integers are
+        shown as they are.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the group assignment of repeats after the first.
     n_jobs : int, default=None
         Number of (configuration, fold) fits to run in parallel with joblib;
         ``None`` means 1 and ``-1`` all cores. Each parallel worker limits
         torch to ``cores // n_jobs`` threads so the cores are not
-        oversubscribed.
+        oversubscribed. Inside ``joblib.parallel_config(backend="dask")``
+        the fits run on the Dask cluster instead (``None`` then means every
+        worker thread); the data is sent to each worker once, each worker's
+        torch gets its share of its machine's cores, and the scores and
+        predictions are the same as on this machine.
     progress : bool, default=False
         Show a progress bar (tqdm, on stderr) over configurations and folds.
     return_estimators : bool, default=False
         Keep the fitted estimator of every fold in ``estimators``.
+    checkpoint_dir : str or path-like, default=None
+        A folder where each finished fit (predictions, times, device, and
+        the fitted model where a late fusion or ``return_estimators`` needs
+        it) is written the moment it completes, atomically, with
+        ``fingerprint.json``: what the fits depend on (data, folds, the
+        parameters of every configuration). Without ``resume``, fits already
+        there are discarded.
+    resume : bool, default=False
+        Reuse the fits already in ``checkpoint_dir`` and run only the
+        others, after checking that they were made from the same data, folds
+        and parameters. A file cut short (a crash while writing) is detected
+        and that fit is done again; ``fits_reused`` in the result counts the
+        fits reused.
 
     Returns
     -------
@@ -110,6 +155,14 @@ def evaluate_configurations(
         If a fold shares a group between training and test, no rows are
         left after leaving out those with missing modalities, or a fit fails
         on bad data (the message then names the configuration and fold).
+    ResumeMismatchError
+        With ``resume=True``, if the fits in ``checkpoint_dir`` were made
+        from other data, folds or parameters (a subclass of ValueError; the
+        message names what differs).
+    RuntimeError
+        On a Dask cluster, if workers keep dying while running one fit
+        (after the scheduler's retries on other workers); the message names
+        the configuration, the fold and the last worker.
 
     See Also
     --------
@@ -133,9 +186,12 @@ def evaluate_configurations(
     >>> result.summary.columns[:4].tolist()
     ['rank', 'n_folds', 'f1_micro_mean', 'f1_micro_std']
     >>> result.per_fold.shape
-    (12, 12)
+    (12, 14)
     """
     configurations = _check_configurations(configurations)
+    scoring = check_scoring(scoring)
+    if not isinstance(n_repeats, Integral) or n_repeats < 1:
+        raise ValueError(f"n_repeats must be a positive integer; got {n_repeats!r}.")
     y = column_or_1d(y, warn=True)
     groups = column_or_1d(groups)
     check_consistent_length(X, y, groups)
@@ -151,39 +207,80 @@ def evaluate_configurations(
     y_used, groups_used = y[keep], groups[keep]
     row_labels = X.index[keep] if isinstance(X, pd.DataFrame) else pd.Index(keep)
     cv = GroupKFold(n_splits=cv) if isinstance(cv, Integral) else cv
-    splits = _split(cv, X_used, y_used, groups_used)
+    splits, repeats = [], []
+    for repeat, splitter in enumerate(repeated_splitters(cv, n_repeats, random_state)):
+        repeat_splits = _split(splitter, X_used, y_used, groups_used)
+        splits += repeat_splits
+        repeats += [repeat] * len(repeat_splits)
     labels = np.unique(y_used)
+    class_names = _class_names(labels, target_names)
+    # The configurations each repeat trains: same models, other seeds.
+    seeded = [
+        {name: reseeded(e, repeat) for name, e in configurations.items()}
+        for repeat in range(n_repeats)
+    ]
 
-    n_jobs = joblib.effective_n_jobs(n_jobs)
-    # Each worker's torch gets its share of the cores; one job keeps torch's own.
-    n_threads = max(1, joblib.cpu_count() // n_jobs) if n_jobs > 1 else None
     data = (X_used, y_used, groups_used)
+    store = (
+        None
+        if checkpoint_dir is None
+        else FitStore(
+            checkpoint_dir,
+            fingerprint(X_used, y_used, groups_used, splits, configurations),
+            resume=resume,
+        )
+    )
     votes = reusable_votes(configurations)
     kept_for_votes = {name for members in votes.values() for name in members.values()}
     tasks = [
-        (name, fold, estimator, train, test)
-        for name, estimator in configurations.items()
+        (name, fold, seeded[repeats[fold]][name], train, test)
+        for name in configurations
         if name not in votes
         for fold, (train, test) in enumerate(splits)
     ]
-    outcomes = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_fit_and_score)(
-            estimator,
-            data,
-            (train, test),
-            name=name,
-            fold=fold,
-            n_threads=n_threads,
-            return_estimator=return_estimators or name in kept_for_votes,
+
+    def fit_call(task, n_threads):
+        name, fold, estimator, train, test = task
+        keep = return_estimators or name in kept_for_votes
+        return (
+            _fit_and_score,
+            (estimator, data, (train, test)),
+            {
+                "name": name,
+                "fold": fold,
+                "n_threads": n_threads,
+                "return_estimator": keep,
+            },
         )
-        for name, fold, estimator, train, test in tasks
+
+    outcomes, fits_reused = run_fits(
+        tasks,
+        fit_call,
+        data,
+        n_jobs=n_jobs,
+        store=store,
+        need_estimator=lambda key: return_estimators or key[0] in kept_for_votes,
+        progress=progress,
     )
-    outcomes = list(_with_progress(outcomes, tasks, progress))
-    outcomes += [
-        _score_vote(configurations[name], members, outcomes, data, split, name, fold)
-        for name, members in votes.items()
-        for fold, split in enumerate(splits)
-    ]
+    for name, members in votes.items():
+        for fold, split in enumerate(splits):
+            outcome, reused = reuse_or_run(
+                store,
+                (name, fold),
+                partial(
+                    _score_vote,
+                    seeded[repeats[fold]][name],
+                    members,
+                    outcomes,
+                    data,
+                    split,
+                    name,
+                    fold,
+                ),
+                need_estimator=return_estimators,
+            )
+            outcomes.append(outcome)
+            fits_reused += reused
     if not return_estimators:
         for outcome in outcomes:
             outcome["estimator"] = None
@@ -191,14 +288,17 @@ def evaluate_configurations(
         outcomes,
         configurations=configurations,
         splits=splits,
+        repeats=np.asarray(repeats),
         cv=cv,
+        scoring=scoring,
         labels=labels,
-        class_names=_class_names(labels, target_names),
+        class_names=class_names,
         groups=groups_used,
         row_labels=row_labels,
         y=y_used,
         excluded=excluded,
         return_estimators=return_estimators,
+        fits_reused=fits_reused,
     )
 
 
@@ -260,23 +360,18 @@ def _split(cv, X, y, groups):
 def _class_names(labels, target_names):
     if target_names is None:
         return [str(label) for label in labels]
-    target_names = list(target_names)
-    integral = all(
-        isinstance(label, Integral) and 0 <= label < len(target_names)
-        for label in labels.tolist()
-    )
-    if not integral:
+    target_names = [str(name) for name in target_names]
+    if not all(isinstance(label, Integral) for label in labels.tolist()):
         return [str(label) for label in labels]
-    return [str(target_names[label]) for label in labels.tolist()]
-
-
-def _with_progress(outcomes, tasks, show):
-    bar = tqdm(total=len(tasks), disable=not show, unit="fit", leave=False)
-    with bar:
-        for outcome in outcomes:
-            bar.set_postfix_str(f"{outcome['configuration']} fold {outcome['fold']}")
-            bar.update()
-            yield outcome
+    # More names than labels is fine here (a subset may lack the last
+    # classes); the loader checks the count against the whole file.
+    if labels.min() < 0 or labels.max() >= len(target_names):
+        raise ValueError(
+            f"target_names gives {len(target_names)} name(s) ({target_names}) but "
+            f"the labels are {labels.tolist()}: name label k with the k-th name, "
+            "one name per label from 0 up to the largest."
+        )
+    return [target_names[label] for label in labels.tolist()]
 
 
 def _fit_and_score(
@@ -301,9 +396,10 @@ def _fit_and_score(
             # Non-convergence is recorded per fold instead of warned 25 times.
             warnings.simplefilter("ignore", ConvergenceWarning)
             _warm_up(estimator)
-            fitted = clone(estimator)
-            if torch_classifiers(fitted):
-                request_groups(fitted)
+            # Groups go to every estimator that takes them (networks for
+            # speaker-disjoint validation, stacking for its inner folds) and
+            # to no other.
+            fitted = request_groups(clone(estimator))
             fit_params = (
                 {"groups": groups[train]}
                 if get_routing_for_object(fitted).consumes("fit", ["groups"])
@@ -423,13 +519,13 @@ def _tabulate(outcomes, **context):
         name, fold = outcome["configuration"], outcome["fold"]
         train, test = splits[fold]
         y_true, y_pred = y[test], outcome["y_pred"]
+        repeat = int(context["repeats"][fold])
         fold_rows.append(
             {
                 "configuration": name,
                 "fold": fold,
-                "f1_micro": f1_score(y_true, y_pred, average="micro"),
-                "f1_macro": f1_score(y_true, y_pred, average="macro"),
-                "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+                "repeat": repeat,
+                **score_all(y_true, y_pred),
                 "fit_time": outcome["fit_time"],
                 "score_time": outcome["score_time"],
                 "n_train": len(train),
@@ -447,6 +543,7 @@ def _tabulate(outcomes, **context):
                 {
                     "configuration": name,
                     "fold": fold,
+                    "repeat": repeat,
                     "row": context["row_labels"][test],
                     "y_true": y_true,
                     "y_pred": y_pred,
@@ -455,12 +552,12 @@ def _tabulate(outcomes, **context):
         )
     per_fold = pd.DataFrame(fold_rows)
     return ComparisonResult(
-        summary=summarise(per_fold, context["configurations"]),
+        summary=summarise(per_fold, context["configurations"], context["scoring"]),
         per_fold=per_fold,
         per_class=pd.DataFrame(class_rows),
         confusion_matrices={name: np.stack(m) for name, m in matrices.items()},
         predictions=pd.concat(prediction_frames, ignore_index=True),
-        folds=_folds_table(splits, context["groups"]),
+        folds=_folds_table(splits, context["repeats"], context["groups"]),
         excluded=context["excluded"],
         labels=labels,
         class_names=context["class_names"],
@@ -468,6 +565,9 @@ def _tabulate(outcomes, **context):
         splits=splits,
         cv=context["cv"],
         estimators=estimators if context["return_estimators"] else None,
+        fits_reused=context["fits_reused"],
+        scoring=context["scoring"],
+        n_repeats=int(context["repeats"].max()) + 1,
     )
 
 
@@ -479,6 +579,7 @@ def _per_class(name, fold, y_true, y_pred, labels, context):
         {
             "configuration": name,
             "fold": fold,
+            "repeat": int(context["repeats"][fold]),
             "class": class_name,
             "precision": precision[k],
             "recall": recall[k],
@@ -489,10 +590,11 @@ def _per_class(name, fold, y_true, y_pred, labels, context):
     ]
 
 
-def _folds_table(splits, groups):
+def _folds_table(splits, repeats, groups):
     return pd.DataFrame(
         {
             "fold": range(len(splits)),
+            "repeat": repeats,
             "n_train": [len(train) for train, _ in splits],
             "n_test": [len(test) for _, test in splits],
             "test_groups": [

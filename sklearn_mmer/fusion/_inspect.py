@@ -9,6 +9,7 @@ are answered by walking the estimator tree.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 
 from sklearn.base import BaseEstimator
@@ -43,6 +44,24 @@ def iter_estimators(estimator) -> Iterator[BaseEstimator]:
 def torch_classifiers(estimator) -> list[BaseTorchClassifier]:
     """Every torch classifier of this package inside ``estimator``."""
     return [e for e in iter_estimators(estimator) if isinstance(e, BaseTorchClassifier)]
+
+
+def groups_consumers(estimator) -> list[BaseEstimator]:
+    """Every estimator inside ``estimator`` whose ``fit`` takes ``groups``.
+
+    These are the ones metadata routing can send groups to; routers such as
+    :class:`~sklearn.pipeline.Pipeline` pass them on without consuming them,
+    and most classifiers (``LogisticRegression``, ``SVC``) have no use for
+    them.
+    """
+    return [e for e in iter_estimators(estimator) if _fit_takes_groups(e)]
+
+
+def _fit_takes_groups(estimator) -> bool:
+    fit = getattr(estimator, "fit", None)
+    if fit is None or not hasattr(estimator, "set_fit_request"):
+        return False
+    return "groups" in inspect.signature(fit).parameters
 
 
 def required_columns(estimator, columns) -> list:

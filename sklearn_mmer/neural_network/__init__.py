@@ -2,5 +2,6 @@
 
 from ._base import BaseTorchClassifier
 from ._mlp import TorchMLPClassifier
+from ._sequence import TorchSequenceClassifier
 
-__all__ = ["BaseTorchClassifier", "TorchMLPClassifier"]
+__all__ = ["BaseTorchClassifier", "TorchMLPClassifier", "TorchSequenceClassifier"]

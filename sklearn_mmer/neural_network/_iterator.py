@@ -95,3 +95,118 @@ def _fits_on(device, X, y):
     free_bytes, _ = torch.cuda.mem_get_info(device)
     needed = X.nbytes + (0 if y is None else y.nbytes)
     return needed <= _GPU_MEMORY_SHARE * free_bytes
+
+
+# Training batches are drawn from random pools of this many batches' rows,
+# sorted by length: batches pad little, yet differ from epoch to epoch.
+_POOL_BATCHES = 16
+# Prediction batches hold at most this many padded input values (64 MiB of
+# float32), whatever the sequences' length and width.
+_PREDICT_BATCH_VALUES = 2**24
+
+
+class BucketBatchIterator(TensorBatchIterator):
+    """Yield padded batches of sequences of similar length, with masks.
+
+    Batches are ``({"x": x, "mask": mask}, y)``: ``x`` of shape
+    ``[B, T, dim]`` with ``T`` the longest sequence *of the batch*, zero on
+    padded frames, and ``mask`` ``[B, T]``, True on real frames. The frames
+    move to the device once per iterator (as in :class:`TensorBatchIterator`);
+    each batch is one gather from them.
+
+    In training (``shuffle=True``), every epoch shuffles the rows, sorts each
+    pool of ``16 * batch_size`` random rows by length, cuts the pools into
+    batches and shuffles the batches: each row comes exactly once per epoch
+    and sits with rows of similar length. Otherwise the rows come in dataset
+    order, in batches of at most ``batch_size`` rows and about 16 million
+    padded values (lay the dataset out by length to pad little).
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset
+        ``X`` the :class:`~sklearn_mmer.neural_network._sequences.RaggedSequences`,
+        ``y`` the targets or None.
+    batch_size : int
+        Rows per batch (training), most rows per batch (otherwise).
+    shuffle : bool, default=False
+        Bucket and reshuffle every epoch (training).
+    device : str, default="cpu"
+        Where the batches should live.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, device="cpu"):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.device = torch.device(device)
+        sequences = dataset.X
+        y = None if dataset.y is None else torch.as_tensor(dataset.y)
+        frames = sequences.frames
+        home = self.device if _fits_on(self.device, frames, y) else torch.device("cpu")
+        self._frames = frames.to(home)
+        self._y = None if y is None else y.to(self.device)
+        self._lengths = sequences.lengths.to(home)
+        self._starts = sequences.starts.to(home)
+        self._host_lengths = sequences.lengths.numpy()
+        self._in_order = None if shuffle else self._ordered_batches()
+
+    def __len__(self):
+        if self._in_order is not None:
+            return len(self._in_order[1])
+        return (len(self.dataset) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        rows, bounds, longest = self._in_order or self._bucketed_batches()
+        rows = rows.to(self._frames.device, non_blocking=True)
+        for (start, stop), n_frames in zip(bounds, longest, strict=True):
+            yield self._batch(rows[start:stop], int(n_frames))
+
+    def _bucketed_batches(self):
+        """Return rows, batch bounds and longest sequence per batch for an epoch."""
+        lengths = self._host_lengths
+        rows = torch.randperm(len(lengths)).numpy()
+        pool = np.arange(len(lengths)) // (_POOL_BATCHES * self.batch_size)
+        rows = rows[np.lexsort((lengths[rows], pool))]
+        batches = np.split(rows, np.arange(self.batch_size, len(rows), self.batch_size))
+        # The batches' order comes from torch too: one seed drives the epoch.
+        batches = [batches[i] for i in torch.randperm(len(batches)).tolist()]
+        sizes = np.fromiter(map(len, batches), dtype=np.intp, count=len(batches))
+        longest = [lengths[batch].max() for batch in batches]
+        return torch.from_numpy(np.concatenate(batches)), _bounds(sizes), longest
+
+    def _ordered_batches(self):
+        """Return consecutive rows cut into batches of bounded padded size."""
+        width = max(1, self._frames.shape[1])
+        bounds, longest = [], []
+        start = batch_longest = 0
+        for position, length in enumerate(self._host_lengths.tolist()):
+            grown, n_rows = max(batch_longest, length), position - start + 1
+            too_big = n_rows * grown * width > _PREDICT_BATCH_VALUES
+            if position > start and (n_rows > self.batch_size or too_big):
+                bounds.append((start, position))
+                longest.append(batch_longest)
+                start, grown = position, length
+            batch_longest = grown
+        bounds.append((start, len(self._host_lengths)))
+        longest.append(batch_longest)
+        return torch.arange(len(self._host_lengths)), bounds, longest
+
+    def _batch(self, rows, n_frames):
+        positions = torch.arange(n_frames, device=rows.device)
+        lengths = self._lengths[rows]
+        mask = positions < lengths.unsqueeze(1)
+        # Padded positions gather the row's first frame, then become zeros.
+        index = self._starts[rows].unsqueeze(1) + positions * mask
+        x = self._frames.index_select(0, index.view(-1))
+        x = x.view(len(rows), n_frames, self._frames.shape[1])
+        x.masked_fill_(~mask.unsqueeze(-1), 0.0)
+        y = None if self._y is None else self._y[rows.to(self._y.device)]
+        if x.device != self.device:
+            x, mask = x.to(self.device), mask.to(self.device)
+        return {"x": x, "mask": mask}, y
+
+
+def _bounds(sizes):
+    """``(start, stop)`` of consecutive batches of the given sizes."""
+    stops = np.cumsum(sizes)
+    return list(zip((stops - sizes).tolist(), stops.tolist(), strict=True))

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import BatchScoring, Callback, EpochScoring
+from skorch.dataset import get_len
 
 from ._iterator import TensorBatchIterator
 
@@ -138,7 +139,7 @@ class LeanNeuralNetClassifier(NeuralNetClassifier):
         for batch in iterator:
             step = step_fn(batch, **fit_params)
             losses.append(step["loss"].detach())
-            sizes.append(len(batch[0]))
+            sizes.append(get_len(batch[0]))  # X may be a dict of tensors
         if not losses:
             return
         # One device-to-host transfer per epoch instead of one per batch.

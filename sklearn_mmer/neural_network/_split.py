@@ -16,6 +16,7 @@ def validation_split(y, groups, validation_fraction, random_state):
     """
     positions = np.arange(len(y))
     if groups is None:
+        _check_enough_rows_per_class(y)
         train_index, valid_index = train_test_split(
             positions,
             test_size=validation_fraction,
@@ -34,3 +35,19 @@ def validation_split(y, groups, validation_fraction, random_state):
     )
     train_index, valid_index = next(splitter.split(positions, y, groups))
     return train_index, valid_index
+
+
+def _check_enough_rows_per_class(y):
+    """Say in the classifier's terms why a stratified split is impossible.
+
+    Otherwise ``train_test_split`` speaks of "groups" the user never gave.
+    """
+    labels, counts = np.unique(y, return_counts=True)
+    scarce = labels[counts < 2]
+    if scarce.size:
+        raise ValueError(
+            "early_stopping=True holds out a validation part with every class "
+            f"in it, so each class needs at least 2 training rows; class(es) at "
+            f"positions {scarce.tolist()} of classes_ have only 1. Give more "
+            "rows or set early_stopping=False."
+        )

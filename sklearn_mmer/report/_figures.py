@@ -11,16 +11,16 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-from ..evaluation import METRICS, ComparisonResult
+from ..evaluation import METRIC_TABLE, METRICS, ComparisonResult, is_baseline
 
-METRIC_TITLES = {
-    "f1_micro": "F1-micro",
-    "f1_macro": "Macro-F1",
-    "balanced_accuracy": "Balanced accuracy",
-}
+METRIC_TITLES = {name: metric.title for name, metric in METRIC_TABLE.items()}
 # Beyond this many classes the numbers no longer fit in the cells.
 _MAX_ANNOTATED_CLASSES = 10
+# How the bars and tick labels of classical baselines stand apart.
+BASELINE_HATCH = "//"
+BASELINE_LABEL_COLOUR = "dimgrey"
 
 
 def plot_comparison(result: ComparisonResult) -> Figure:
@@ -28,7 +28,8 @@ def plot_comparison(result: ComparisonResult) -> Figure:
 
     Configurations appear in rank order. The dashed line is the F1-micro of
     always predicting the most frequent class, the floor any model must
-    clear.
+    clear. Classical baselines (see :func:`~sklearn_mmer.make_configurations`)
+    have hatched bars and grey, italic names.
 
     Parameters
     ----------
@@ -45,6 +46,7 @@ def plot_comparison(result: ComparisonResult) -> Figure:
     ax = figure.add_subplot()
     width = 0.8 / len(METRICS)
     positions = np.arange(len(names))
+    baselines = [is_baseline(name) for name in names]
     for k, metric in enumerate(METRICS):
         bars = ax.bar(
             positions + (k - (len(METRICS) - 1) / 2) * width,
@@ -54,6 +56,9 @@ def plot_comparison(result: ComparisonResult) -> Figure:
             capsize=3,
             label=METRIC_TITLES[metric],
         )
+        for bar, baseline in zip(bars, baselines, strict=True):
+            if baseline:
+                bar.set_hatch(BASELINE_HATCH)
         ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
     ax.axhline(
         100 * _majority_share(result),
@@ -63,10 +68,26 @@ def plot_comparison(result: ComparisonResult) -> Figure:
         label="Majority class (F1-micro)",
     )
     ax.set_xticks(positions, names)
+    for label, baseline in zip(ax.get_xticklabels(), baselines, strict=True):
+        if baseline:
+            label.set_color(BASELINE_LABEL_COLOUR)
+            label.set_fontstyle("italic")
+    if len(names) > 6:
+        ax.tick_params(axis="x", labelrotation=30)
     ax.set_ylabel("Score (%), mean ± std over folds")
     ax.set_ylim(0, 100)
-    ax.set_title("Configurations ranked by F1-micro")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(f"Configurations ranked by {METRIC_TITLES[result.scoring]}")
+    handles, _ = ax.get_legend_handles_labels()
+    if any(baselines):
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="black",
+                hatch=BASELINE_HATCH,
+                label="Classical baseline",
+            )
+        )
+    ax.legend(handles=handles, loc="upper right", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     return figure
 
@@ -190,3 +211,98 @@ def _short_groups(groups, limit=3):
     groups = list(groups)
     shown = ", ".join(groups[:limit])
     return shown + (f" +{len(groups) - limit}" if len(groups) > limit else "")
+
+
+def plot_pairwise(pairs) -> Figure:
+    """Matrix of mean differences between configurations, significant ones marked.
+
+    Cell (row, column) is the mean over folds of row minus column, in
+    percentage points, coloured from red (row worse) to blue (row better);
+    ``*`` marks a difference whose Holm-corrected p-value of the corrected
+    resampled t-test is below ``alpha``.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        From :func:`~sklearn_mmer.compare_pairs`.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    """
+    rows = list(dict.fromkeys(pairs["first"]))
+    columns = list(dict.fromkeys(pairs["second"]))
+    if pairs.attrs.get("reference") is None:
+        names = list(dict.fromkeys([*rows, *columns]))
+        rows = columns = names
+    matrix = np.full((len(rows), len(columns)), np.nan)
+    marks = np.zeros(matrix.shape, dtype=bool)
+    for _, pair in pairs.iterrows():
+        for a, b, sign in (
+            (pair["first"], pair["second"], 1),
+            (pair["second"], pair["first"], -1),
+        ):
+            if a in rows and b in columns:
+                i, j = rows.index(a), columns.index(b)
+                matrix[i, j] = sign * 100 * pair["mean_difference"]
+                marks[i, j] = bool(pair["significant"])
+    limit = max(
+        1.0, float(np.nanmax(np.abs(matrix))) if np.isfinite(matrix).any() else 1.0
+    )
+    figure = _new_figure((1.1 * len(columns) + 3.0, 0.7 * len(rows) + 2.0))
+    ax = figure.add_subplot()
+    image = ax.imshow(matrix, cmap="RdBu", vmin=-limit, vmax=limit)
+    ax.set_xticks(np.arange(len(columns)), columns, rotation=45, ha="right")
+    ax.set_yticks(np.arange(len(rows)), rows)
+    for (i, j), value in np.ndenumerate(matrix):
+        if np.isfinite(value):
+            text = f"{value:+.1f}" + ("*" if marks[i, j] else "")
+            colour = "white" if abs(value) > 0.6 * limit else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
+    metric = METRIC_TITLES.get(pairs.attrs.get("metric"), "score")
+    figure.colorbar(image, ax=ax, label=f"{metric}: row - column (points)")
+    alpha = pairs.attrs.get("alpha", 0.05)
+    ax.set_title(f"Mean differences; * Holm-corrected p < {alpha:g}", fontsize=10)
+    return figure
+
+
+def plot_modality_importance(summary) -> Figure:
+    """Bars of each modality's contribution to each fusion configuration.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`~sklearn_mmer.evaluation.summarise_importance`.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    """
+    summary = summary.assign(
+        label=summary["configuration"].astype(str) + " (" + summary["method"] + ")"
+    )
+    labels = list(dict.fromkeys(summary["label"]))
+    modalities = list(dict.fromkeys(summary["modality"]))
+    figure = _new_figure((max(6.0, 1.6 * len(labels) + 2.0), 4.0))
+    ax = figure.add_subplot()
+    width = 0.8 / len(modalities)
+    positions = np.arange(len(labels))
+    indexed = summary.set_index(["label", "modality"])
+    for k, modality in enumerate(modalities):
+        means = [
+            100 * indexed["importance_mean"].get((label, modality), np.nan)
+            for label in labels
+        ]
+        stds = [
+            100 * indexed["importance_std"].get((label, modality), np.nan)
+            for label in labels
+        ]
+        ax.bar(positions + (k - (len(modalities) - 1) / 2) * width, means, width,
+               yerr=stds, capsize=3, label=modality)  # fmt: skip
+    ax.axhline(0, color="grey", linewidth=1)
+    ax.set_xticks(positions, labels, rotation=20, ha="right")
+    ax.set_ylabel("Score drop (points), mean ± std over folds")
+    ax.set_title("Modality contribution")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    return figure

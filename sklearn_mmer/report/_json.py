@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from ..evaluation import is_baseline
+
 
 def jsonable(value):
     """Convert ``value`` into JSON types; NaN becomes None, objects their repr."""
@@ -30,6 +32,19 @@ def jsonable(value):
     if isinstance(value, list | tuple | set | pd.Index | pd.Series):
         return [jsonable(v) for v in value]
     return repr(value)
+
+
+def configuration_record(name, estimator) -> dict:
+    """Describe a configuration as ``results.json`` records it.
+
+    Its ``repr``, its exact parameters, and whether it is one of the
+    classical baselines of :func:`~sklearn_mmer.make_configurations`.
+    """
+    return {
+        "estimator": repr(estimator),
+        "params": estimator_params(estimator),
+        "baseline": is_baseline(name),
+    }
 
 
 def estimator_params(estimator) -> dict:

@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..evaluation import ComparisonResult
+from ..evaluation import (
+    BASELINES,
+    METRIC_TABLE,
+    ComparisonResult,
+    describe_protocol,
+    is_baseline,
+)
 from ..fusion._inspect import torch_classifiers
 from ._metadata import RunMetadata
 from ._tables import format_summary, per_fold_table, render_table
@@ -20,6 +26,9 @@ def report_markdown(
     environment_info: dict,
     paths: dict,
     out: Path,
+    *,
+    pairs=None,
+    importance=None,
 ) -> str:
     """Return the text of ``report.md``: its sections, in reading order.
 
@@ -35,6 +44,8 @@ def report_markdown(
         _data_section(result, metadata, link),
         _protocol_section(result, metadata),
         _results_section(result, paths, link),
+        _pairwise_section(pairs, paths, link),
+        _importance_section(importance, paths, link),
         _environment_section(result, environment_info),
         _files_section(paths, link),
     ]
@@ -65,6 +76,14 @@ def _data_section(result, metadata, link):
         for label, name in zip(result.labels, result.class_names, strict=True)
     )
     lines.append(f"{len(used)} utterances used; classes: {classes}.")
+    if not result.class_names_given:
+        lines += [
+            "",
+            "The classes are shown by their labels. Name them with "
+            "`--target-names name0,name1,...` (or `target_names=` in Python), or "
+            "with a `labels.txt` beside dataset.csv: one name per line, in label "
+            "order.",
+        ]
     n_excluded = len(result.excluded)
     if n_excluded:
         lines.append("")
@@ -90,23 +109,30 @@ def _protocol_section(result, metadata):
         list(map(str, g)) for g in result.folds["test_groups"]
     ]:
         speakers = None  # the groups are the speakers: one column says it
+    group = metadata.group_by or "speaker"
     lines = [
         "## Protocol",
         "",
-        f"Cross-validation: `{result.cv!r}`, {len(result.splits)} folds. Every "
-        "configuration is trained and tested on the same rows and the same "
-        "folds, and no group (speaker) is in both the training and the test "
-        "part of a fold. Scores are the mean ± standard deviation over folds.",
+        describe_protocol(result, group=group),
+        "",
+        f"Splitter: `{result.cv!r}`. Metrics: "
+        + "; ".join(f"{m.title}: {m.description}" for m in METRIC_TABLE.values())
+        + ".",
         "",
         describe_training(result),
         "",
     ]
+    repeated = result.n_repeats > 1
     header = ["Fold", "Held-out groups", "Train rows", "Test rows"]
     if speakers:
         header.insert(2, "Held-out speakers")
+    if repeated:
+        header.insert(1, "Repeat")
     rows = []
     for fold, row in result.folds.iterrows():
         cells = [str(fold), ", ".join(row["test_groups"])]
+        if repeated:
+            cells.insert(1, str(row["repeat"]))
         if speakers:
             cells.append(", ".join(map(str, speakers[fold])))
         rows.append([*cells, str(row["n_train"]), str(row["n_test"])])
@@ -116,17 +142,22 @@ def _protocol_section(result, metadata):
 
 def _results_section(result, paths, link):
     best = result.summary.iloc[0]
+    title = METRIC_TABLE[result.scoring].title
     lines = [
         "## Results",
         "",
-        "Ranked by F1-micro (equal to accuracy for single-label data); "
-        "percent, mean ± std over folds.",
+        f"Ranked by {title}; percent, mean ± std over folds. WA is accuracy "
+        "(equal to F1-micro for single-label data), UA the unweighted mean of "
+        "the per-class recalls (balanced accuracy).",
         "",
         format_summary(result, "markdown"),
         "",
-        f"Best: **{result.best_configuration}** with F1-micro "
-        f"{100 * best['f1_micro_mean']:.2f} %.",
+        f"Best: **{result.best_configuration}** with {title} "
+        f"{100 * best[f'{result.scoring}_mean']:.2f} %. Whether its lead is "
+        "real is the paired comparison's question, below.",
     ]
+    lines += _baseline_lines(result)
+    lines += _spread_lines(result)
     not_converged = result.per_fold.loc[~result.per_fold["converged"].astype(bool)]
     if len(not_converged):
         lines += [
@@ -140,10 +171,10 @@ def _results_section(result, paths, link):
             "",
             f"![Comparison of the configurations]({link('figure_comparison')})",
         ]
-    folds = per_fold_table(result)
+    folds = per_fold_table(result, result.scoring)
     lines += [
         "",
-        "### F1-micro per fold (%)",
+        f"### {title} per fold (%)",
         "",
         render_table(
             ["Configuration", *folds.columns],
@@ -164,6 +195,158 @@ def _results_section(result, paths, link):
         ]
     lines += _confusion_lines(result, paths, link)
     return "\n".join(lines)
+
+
+def _spread_lines(result):
+    """Fold, seed and repeat spread, when the cross-validation was repeated."""
+    if result.n_repeats < 2:
+        return []
+    metric, title = result.scoring, METRIC_TABLE[result.scoring].title
+    summary = result.summary
+    rows = [
+        [
+            str(name),
+            f"{100 * row[f'{metric}_std']:.2f}",
+            f"{100 * row[f'{metric}_fold_std']:.2f}",
+            f"{100 * row[f'{metric}_repeat_std']:.2f}",
+        ]
+        for name, row in summary.iterrows()
+    ]
+    return [
+        "",
+        f"### Spread of {title} (points)",
+        "",
+        f"Over all {len(result.splits)} folds; over the folds of one repeat "
+        "(averaged over repeats); and of the repeats' means, each repeat with "
+        + (
+            "the same folds and other network seeds (seed variance alone)."
+            if _same_folds_each_repeat(result)
+            else "the groups assigned to folds afresh and other network seeds."
+        ),
+        "",
+        render_table(
+            ["Configuration", "All folds", "Within a repeat", "Between repeats"],
+            rows,
+            "markdown",
+            right_align=(1, 2, 3),
+        ),
+    ]
+
+
+def _same_folds_each_repeat(result):
+    groups = list(result.folds["test_groups"])
+    per_repeat = len(groups) // result.n_repeats
+    return all(
+        groups[k] == groups[k % per_repeat] for k in range(per_repeat, len(groups))
+    )
+
+
+def _pairwise_section(pairs, paths, link):
+    if pairs is None:
+        return ""
+    settings = pairs.attrs
+    title = METRIC_TABLE[settings["metric"]].title
+    rope = 100 * settings["rope"]
+    which = (
+        f"each configuration against **{settings['reference']}**"
+        if settings.get("reference")
+        else "every pair of configurations"
+    )
+    lines = [
+        "## Paired comparison",
+        "",
+        f"{title} of {which}, fold by fold on the same folds "
+        f"({int(pairs['n_differences'].iloc[0])} paired differences). Difference "
+        f"= first - second, in points, with its {settings['confidence']:.0%} "
+        "interval; p is the two-sided corrected resampled t-test of Nadeau and "
+        "Bengio (variance inflated by n_test/n_train for overlapping training "
+        "sets), Holm-corrected over the pairs; P(better/equivalent/worse) come "
+        f"from the Bayesian correlated t-test with a region of practical "
+        f"equivalence of ±{rope:g} points. McNemar: exact test on the pooled "
+        "out-of-fold predictions of the first repeat (rows only the first / "
+        "only the second got right), Holm-corrected.",
+        "",
+    ]
+    header = ["First", "Second", "Difference", "p (Holm)",
+              "P(better)", "P(equiv.)", "P(worse)", "McNemar p (Holm)"]  # fmt: skip
+    rows = []
+    for _, pair in pairs.iterrows():
+        star = " *" if pair["significant"] else ""
+        rows.append(
+            [
+                str(pair["first"]),
+                str(pair["second"]),
+                f"{100 * pair['mean_difference']:+.2f} "
+                f"[{100 * pair['ci_low']:+.2f}, {100 * pair['ci_high']:+.2f}]",
+                f"{pair['p_holm']:.3f}{star}",
+                f"{pair['p_better']:.2f}",
+                f"{pair['p_equivalent']:.2f}",
+                f"{pair['p_worse']:.2f}",
+                f"{pair['mcnemar_p_holm']:.3f} "
+                f"({pair['mcnemar_first_only']}/{pair['mcnemar_second_only']})",
+            ]
+        )
+    lines.append(render_table(header, rows, "markdown", right_align=range(2, 8)))
+    lines += ["", rf"\* Holm-corrected p < {settings['alpha']:g}."]
+    if "figure_pairwise" in paths:
+        lines += ["", f"![Paired differences]({link('figure_pairwise')})"]
+    return "\n".join(lines)
+
+
+def _importance_section(summary, paths, link):
+    if summary is None:
+        return ""
+    lines = [
+        "## Modality contribution",
+        "",
+        "Drop of the score (points, mean ± std over folds) when one modality is "
+        "taken away: *permutation* shuffles that modality's cells among the "
+        "test rows of each fold and asks the fold's trained model again; "
+        "*leave_out* trains early fusion again without the modality. Near zero: "
+        "the modality adds nothing the others do not carry.",
+        "",
+    ]
+    rows = [
+        [
+            str(row["configuration"]),
+            str(row["method"]),
+            str(row["modality"]),
+            f"{100 * row['importance_mean']:+.2f} ± {100 * row['importance_std']:.2f}",
+        ]
+        for _, row in summary.iterrows()
+    ]
+    lines.append(
+        render_table(
+            ["Configuration", "Method", "Modality", "Drop (points)"],
+            rows,
+            "markdown",
+            right_align=(3,),
+        )
+    )
+    if "figure_modality_importance" in paths:
+        lines += [
+            "",
+            f"![Modality contribution]({link('figure_modality_importance')})",
+        ]
+    return "\n".join(lines)
+
+
+def _baseline_lines(result):
+    """Say what the baseline rows are, when there are any."""
+    kinds = [
+        f"`[{kind}]` is `{classifier!r}`"
+        for kind, classifier in BASELINES.items()
+        if any(name.endswith(f" [{kind}]") for name in result.summary.index)
+    ]
+    if not any(map(is_baseline, result.summary.index)):
+        return []
+    return [
+        "",
+        "Rows marked as baselines (hatched in the figure) put a classical "
+        "classifier where the network was, on the same pooled and "
+        "standardised inputs, rows and folds as the configuration they are "
+        f"named after: {'; '.join(kinds)}. Their late fusion is a hard vote.",
+    ]
 
 
 def _confusion_lines(result, paths, link):

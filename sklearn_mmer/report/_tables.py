@@ -8,13 +8,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..evaluation import ComparisonResult
+from ..evaluation import METRIC_TABLE, ComparisonResult, is_baseline
 
 # Header and scale of each summary column the table shows.
 SUMMARY_COLUMNS = (
-    ("f1_micro", "F1-micro (%)", 100.0),
-    ("f1_macro", "Macro-F1 (%)", 100.0),
-    ("balanced_accuracy", "Balanced acc. (%)", 100.0),
+    *((name, f"{metric.title} (%)", 100.0) for name, metric in METRIC_TABLE.items()),
     ("fit_time", "Fit time (s)", 1.0),
 )
 
@@ -24,10 +22,13 @@ def format_summary(
 ) -> str:
     """Render the ranked table of a comparison.
 
-    Configurations are ranked by mean F1-micro; each cell is the mean ± the
+    Configurations are ranked by the mean of ``result.scoring`` (F1-micro by
+    default); WA is accuracy and UA balanced accuracy. Each cell is the mean ± the
     standard deviation over folds, scores in percent (two decimals, as in
     the literature) and fit times in seconds. ``results.json`` holds the
-    same numbers unrounded, as fractions.
+    same numbers unrounded, as fractions. When the comparison holds
+    classical baselines (see :func:`~sklearn_mmer.make_configurations`), a
+    ``Baseline`` column says which rows they are.
 
     Parameters
     ----------
@@ -51,16 +52,20 @@ def format_summary(
     ...     make_configurations(["lexical"], max_iter=3, random_state=0),
     ...     data.data, data.target, groups=data.groups, cv=2)
     >>> print(format_summary(result))  # doctest: +SKIP
-    Rank  Configuration  F1-micro (%)   Macro-F1 (%)   Balanced acc. (%)  Fit time (s)
+    Rank  Configuration  F1-micro (%)   Macro-F1 (%)   WA (%)  UA (%)  Fit time (s)
        1  lexical        36.67 ± 3.33   ...
     >>> print(format_summary(result, "markdown").splitlines()[1])
-    | ---: | --- | --- | --- | --- | --- |
+    | ---: | --- | --- | --- | --- | --- | --- |
     """
     header = ["Rank", "Configuration", *(title for _, title, _ in SUMMARY_COLUMNS)]
     rows = [
         [str(int(row["rank"])), str(name), *_mean_std_cells(row)]
         for name, row in result.summary.iterrows()
     ]
+    if any(map(is_baseline, result.summary.index)):
+        header.insert(2, "Baseline")
+        for row, name in zip(rows, result.summary.index, strict=True):
+            row.insert(2, "yes" if is_baseline(name) else "no")
     return render_table(header, rows, style, right_align=(0,))
 
 

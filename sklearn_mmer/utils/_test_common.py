@@ -6,7 +6,17 @@ every common check an estimator cannot pass, each with its reason.
 
 from __future__ import annotations
 
-from ..neural_network import TorchMLPClassifier
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from ..features import (
+    AudioFrameFeatures,
+    FaceEmbeddings,
+    OpenSmileFeatures,
+    SentenceEmbeddings,
+)
+from ..fusion import GroupedStackingClassifier
+from ..neural_network import TorchMLPClassifier, TorchSequenceClassifier
 from ..preprocessing import ModalitySelector, TemporalMeanPool, TemporalStatsPool
 
 # Small, quick settings: the checks fit each estimator dozens of times.
@@ -29,6 +39,21 @@ def estimators_for_common_checks():
         TemporalStatsPool(),
         TemporalStatsPool(stats=("min", "max", "delta_mean")),
         TorchMLPClassifier(**_CHECK_MLP_PARAMS),
+        # The API is the same for every encoder; the GRU's packing costs the
+        # checks' hundreds of fits most (tests/test_sequence.py covers each).
+        TorchSequenceClassifier("none", **_CHECK_MLP_PARAMS),
+        GroupedStackingClassifier(
+            [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))],
+            cv=3,
+        ),
+        # The extractors read a column of media (paths, signals, transcripts),
+        # not a numeric matrix, and say so in their input tags: sklearn then
+        # runs only its clone check on them. tests/test_features.py checks
+        # their estimator behaviour (clone, params, pickling, Pipeline).
+        AudioFrameFeatures(),
+        OpenSmileFeatures(),
+        SentenceEmbeddings(),
+        FaceEmbeddings(torch.nn.Flatten()),
     ]
 
 
@@ -38,7 +63,7 @@ _SELECTOR_NEVER_READS_CELLS = (
     "classifier) rejects bad values with an error naming row and column."
 )
 
-_OBJECT_CELLS_ARE_THE_DATA_MODEL = (
+_OBJECT_CELLS_ARE_ARRAYS = (
     "Object cells are the data model (one array per cell). A cell that is "
     "not numeric raises a ValueError naming its row and column, not the "
     "TypeError of numpy's float() conversion this check looks for."
@@ -49,7 +74,10 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         "check_complex_data": _SELECTOR_NEVER_READS_CELLS,
         "check_dtype_object": _SELECTOR_NEVER_READS_CELLS,
     },
-    "TemporalMeanPool": {"check_dtype_object": _OBJECT_CELLS_ARE_THE_DATA_MODEL},
+    "TemporalMeanPool": {
+        "check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS,
+    },
+    "TemporalStatsPool": {"check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS},
     "TorchMLPClassifier": {
         "check_class_weight_classifiers": (
             "Early stopping (on by default) keeps the epoch with the best "
@@ -59,7 +87,9 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
             "MLPClassifier, whose early stopping is off by default."
         ),
     },
-    "TemporalStatsPool": {"check_dtype_object": _OBJECT_CELLS_ARE_THE_DATA_MODEL},
+    "TorchSequenceClassifier": {
+        "check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS,
+    },
 }
 
 

@@ -1,0 +1,75 @@
+"""Repeated speaker-grouped splits, and the seeds each repeat trains with."""
+
+from __future__ import annotations
+
+import inspect
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+
+
+def repeated_splitters(cv, n_repeats: int, random_state=None) -> list:
+    """One splitter per repeat: ``cv`` itself first, then reshuffled copies.
+
+    Repeat 0 is ``cv`` as given, so a run with repeats extends the run
+    without. Later repeats assign the groups to folds afresh when the
+    splitter can shuffle (``GroupKFold(shuffle=True)``, or any splitter with
+    a ``random_state``); a deterministic one such as
+    :class:`~sklearn.model_selection.LeaveOneGroupOut` gives the same folds
+    again, and the repeats then differ only in the networks' seeds.
+    """
+    rng = check_random_state(random_state)
+    splitters = [cv]
+    params = _splitter_params(cv)
+    for _ in range(1, n_repeats):
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        if "shuffle" in params:
+            splitters.append(
+                type(cv)(**{**params, "shuffle": True, "random_state": seed})
+            )
+        elif "random_state" in params:
+            splitters.append(type(cv)(**{**params, "random_state": seed}))
+        else:
+            splitters.append(cv)
+    return splitters
+
+
+def _splitter_params(cv) -> dict:
+    """Return the constructor parameters of a splitter, as its repr shows them."""
+    try:
+        names = inspect.signature(type(cv).__init__).parameters
+    except (TypeError, ValueError):
+        return {}
+    params = {}
+    for name, parameter in names.items():
+        if name == "self" or parameter.kind in (
+            parameter.VAR_POSITIONAL,
+            parameter.VAR_KEYWORD,
+        ):
+            continue
+        if not hasattr(cv, name):
+            return {}  # not a plain splitter; leave it as it is
+        params[name] = getattr(cv, name)
+    return params
+
+
+def reseeded(estimator, repeat: int):
+    """Clone ``estimator`` with its integer seeds shifted by ``repeat``.
+
+    Every ``random_state`` set to an int, at any depth, gets ``+ repeat``, so
+    that each repeat trains other initialisations while staying
+    reproducible; None and generator seeds are left as they are. Repeat 0
+    returns ``estimator`` itself.
+    """
+    if repeat == 0:
+        return estimator
+    shifted = {
+        key: value + repeat
+        for key, value in estimator.get_params(deep=True).items()
+        if key.split("__")[-1] == "random_state"
+        and isinstance(value, Integral)
+        and not isinstance(value, bool)
+    }
+    return clone(estimator).set_params(**shifted)
