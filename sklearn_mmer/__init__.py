@@ -36,7 +36,12 @@ from .neural_network import (
     TorchMultimodalClassifier,
     TorchSequenceClassifier,
 )
-from .preprocessing import ModalityScaler, ModalitySelector, TemporalMeanPool
+from .preprocessing import (
+    ModalityScaler,
+    ModalitySelector,
+    TemporalMeanPool,
+    TemporalStatsPool,
+)
 from .report import format_summary, write_report
 
 __all__ = [
@@ -54,6 +59,7 @@ __all__ = [
     "ModalitySelector",
     "ModalityScaler",
     "TemporalMeanPool",
+    "TemporalStatsPool",
     # models
     "TorchMLPClassifier",
     "TorchSequenceClassifier",

@@ -24,7 +24,7 @@ from sklearn_mmer import (
 )
 
 MODALITIES = ["acoustic", "lexical"]
-FAST = {"hidden_layer_sizes": (8,), "max_iter": 5, "device": "cpu", "random_state": 0}
+FAST = {"hidden_layer_sizes": (8,), "max_iter": 30, "device": "cpu", "random_state": 0}
 CLASSIFIERS = {
     "logreg": lambda: LogisticRegression(),
     # SVC(probability=True) is deprecated since scikit-learn 1.9 for this.

@@ -149,7 +149,7 @@ def test_search_configuration_and_the_command_agree(capsys, tmp_path):
     data = make_emotion_dataset(60, random_state=0)
     from sklearn_mmer.preprocessing import pool_table
 
-    args = type("Args", (), {"max_iter": 3, "early_stopping": False,
+    args = type("Args", (), {"max_iter": 3, "early_stopping": True,
                              "device": "auto", "seed": 0})()  # fmt: skip
     estimator = make_configurations(
         list(data.data.columns), include=["lexical"], **classifier_params(args)

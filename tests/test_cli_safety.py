@@ -206,7 +206,8 @@ def test_early_stopping_needs_two_speakers_in_each_training_fold(
     message = one_error_paragraph(stderr)
     assert "--early-stopping" in message and "needs at least 2 speakers" in message
     assert "groups" not in message
-    status, _, stderr = run_main(capsys, *argv, "--quiet")
+    assert "--no-early-stopping" in message
+    status, _, stderr = run_main(capsys, *argv, "--no-early-stopping", "--quiet")
     assert status == 0, stderr
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from sklearn_mmer import (
     TemporalMeanPool,
+    TemporalStatsPool,
     load_features,
     make_emotion_dataset,
     write_feature_set,
@@ -416,6 +417,29 @@ def test_pool_mean_with_bad_rows_skips_the_same_rows(folder, case):
     )
 
 
+def test_pool_stats_equals_load_then_temporal_stats_pool(tmp_path):
+    demo = small_demo(20, random_state=4)
+    rng = np.random.RandomState(0)
+    # Frames with a few 1-D vectors among them (each a sequence of one frame).
+    demo.data["visual"] = [
+        rng.normal(size=(n, 5)) if n % 4 else rng.normal(size=5) for n in range(1, 21)
+    ]
+    source = write_feature_set(demo, tmp_path / "s.zip")
+    stats = ("max", "std", "delta_mean")
+
+    pooled = load_features(source, pool=stats)
+    expected = TemporalStatsPool(stats).fit_transform(load_features(source).data)
+
+    # Modalities of vectors stay vectors; pooled cells pass through the mean.
+    np.testing.assert_array_equal(
+        TemporalMeanPool().fit_transform(pooled.data), expected
+    )
+    assert pooled.data["visual"].iloc[0].shape == (15,)
+    assert pooled.data["lexical"].iloc[0].shape == demo.data["lexical"].iloc[0].shape
+    assert pooled.report.pool == stats
+    assert "frames pooled: max, std, delta_mean" in pooled.DESCR
+
+
 def test_pool_mean_keeps_missing_cells(tmp_path):
     demo = small_demo(missing_rate=0.3)
     pooled = load_features(write_feature_set(demo, tmp_path / "s.zip"), pool="mean")
@@ -425,8 +449,10 @@ def test_pool_mean_keeps_missing_cells(tmp_path):
 
 
 def test_bad_options_raise(folder):
-    with pytest.raises(ValueError, match="pool must be None or 'mean'"):
-        load_features(folder, pool="max")
+    with pytest.raises(ValueError, match=r"pool must name one or more of \['mean'"):
+        load_features(folder, pool="median")
+    with pytest.raises(ValueError, match=r"pool names \['std'\] more than once"):
+        load_features(folder, pool=("std", "std"))
     with pytest.raises(ValueError, match="on_error must be 'raise' or 'skip'"):
         load_features(folder, on_error="ignore")
 

@@ -99,9 +99,12 @@ def test_bad_parameters_raise(kwargs, message):
         make_emotion_dataset(**{"n_samples": 20, **kwargs})
 
 
-# The ordering test runs the builders with their default settings, except
+# The ordering test runs the builders with the settings the generator was
+# calibrated with (no early stopping, no dropout: the defaults then), except
 # fewer epochs, on small dimensions: the modalities' information is set in
 # the generator's latent space, so small dimensions keep the full-size order.
+# With today's defaults audio and video models gain more than text, and a
+# majority vote overtakes the text model (benchmarks/README.md).
 ORDER_SEED = 0
 ORDER_SIZE = {"n_samples": 1336, "dims": {"visual": 128, "acoustic": 16, "lexical": 48}}
 ORDER_EPOCHS = 60
@@ -110,7 +113,12 @@ ORDER_EPOCHS = 60
 @pytest.fixture(scope="module")
 def demo_scores():
     data = make_emotion_dataset(**ORDER_SIZE, random_state=ORDER_SEED)
-    params = {"max_iter": ORDER_EPOCHS, "random_state": 0}
+    params = {
+        "max_iter": ORDER_EPOCHS,
+        "early_stopping": False,
+        "dropout": 0.0,
+        "random_state": 0,
+    }
     cv = GroupKFold(5)
     with warnings.catch_warnings():
         # Few epochs on purpose: the test needs the ordering, not convergence.

@@ -41,7 +41,10 @@ def test_learns_as_well_as_sklearns_mlp(blobs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reference = MLPClassifier(**params, batch_size=32).fit(X, y).score(X, y)
-        clf = TorchMLPClassifier(**params, device="cpu").fit(X, y)
+        # MLPClassifier's protocol: no early stopping, no dropout.
+        clf = TorchMLPClassifier(
+            **params, early_stopping=False, dropout=0.0, device="cpu"
+        ).fit(X, y)
     assert clf.score(X, y) > reference - 0.05
     assert clf.score(X, y) > 0.75
     assert clf.n_features_in_ == 10
@@ -277,6 +280,7 @@ def test_batch_listening_callbacks_see_every_batch_and_change_nothing(blobs):
     X, y, _ = blobs
     counter = _BatchCounter()
     params = {**FAST, "max_iter": 3, "batch_size": 50, "random_state": 0}
+    params["early_stopping"] = False  # every row trains
     with_callback = TorchMLPClassifier(**params, callbacks=[counter]).fit(X, y)
     lean = TorchMLPClassifier(**params).fit(X, y)
     assert counter.batches == 3 * 5  # 240 rows in batches of 50, three epochs

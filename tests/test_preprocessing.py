@@ -4,7 +4,7 @@ import pytest
 from conftest import ragged_frame
 from sklearn.exceptions import NotFittedError
 
-from sklearn_mmer import ModalitySelector, TemporalMeanPool
+from sklearn_mmer import ModalitySelector, TemporalMeanPool, TemporalStatsPool
 
 
 @pytest.fixture
@@ -194,3 +194,116 @@ def test_pool_large_columns_are_reduced_in_chunks_with_the_same_result(monkeypat
     expected = TemporalMeanPool().fit_transform(X)
     monkeypatch.setattr(frames, "_CHUNK_BYTES", 4096)  # a few rows per chunk
     np.testing.assert_array_equal(TemporalMeanPool().fit_transform(X), expected)
+
+
+# TemporalStatsPool ----------------------------------------------------------
+
+ALL_STATS = ("mean", "std", "min", "max", "delta_mean")
+
+
+def per_row_stats(cell):
+    """The statistics of one sequence, the way a per-row loop computes them."""
+    delta = np.abs(np.diff(cell, axis=0)).mean(0) if len(cell) > 1 else 0 * cell[0]
+    return np.concatenate([cell.mean(0), cell.std(0), cell.min(0), cell.max(0), delta])
+
+
+def test_stats_pool_equals_per_row_statistics():
+    rng = np.random.default_rng(8)
+    X = ragged_frame(rng, 60, 5, max_frames=20)
+    X["frames"] = [cell * 10 + 50 for cell in X["frames"]]  # far from zero
+    expected = np.stack([per_row_stats(cell) for cell in X["frames"]])
+    pooled = TemporalStatsPool(ALL_STATS).fit_transform(X)
+    assert pooled.dtype == np.float32
+    assert pooled.shape == (60, 25)
+    np.testing.assert_allclose(pooled, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_stats_pool_of_the_mean_alone_is_temporal_mean_pool(table):
+    pool = TemporalStatsPool("mean").fit(table)
+    np.testing.assert_array_equal(
+        pool.transform(table), TemporalMeanPool().fit_transform(table)
+    )
+    assert list(pool.get_feature_names_out()) == list(
+        TemporalMeanPool().fit(table).get_feature_names_out()
+    )
+
+
+def test_stats_pool_follows_the_order_given_and_names_each_block():
+    X = pd.DataFrame({"acoustic": [np.array([[1.0, 2.0], [3.0, 8.0], [2.0, 5.0]])]})
+    pool = TemporalStatsPool(("max", "delta_mean", "min")).fit(X)
+    np.testing.assert_array_equal(pool.transform(X), [[3, 8, 1.5, 4.5, 1, 2]])
+    assert list(pool.get_feature_names_out()) == [
+        "acoustic_max_0",
+        "acoustic_max_1",
+        "acoustic_delta_mean_0",
+        "acoustic_delta_mean_1",
+        "acoustic_min_0",
+        "acoustic_min_1",
+    ]
+
+
+def test_stats_pool_vector_columns_pass_through_once(table):
+    pool = TemporalStatsPool(("mean", "std")).set_output(transform="pandas")
+    out = pool.fit_transform(table)
+    assert pool.column_stats_ == (("mean", "std"), ("mean",))
+    assert out.shape == (8, 2 * 4 + 3)
+    assert list(out.columns[-3:]) == [f"lexical_mean_{j}" for j in range(3)]
+    np.testing.assert_allclose(out.iloc[:, -3:], np.stack(table["lexical"]), rtol=1e-6)
+
+
+def test_stats_pool_vector_among_sequences_is_one_frame():
+    X = pd.DataFrame({"a": [np.array([1.0, 3.0]), np.array([[1.0, 1.0], [3.0, 5.0]])]})
+    pooled = TemporalStatsPool(ALL_STATS).fit_transform(X)
+    np.testing.assert_array_equal(pooled[0], [1, 3, 0, 0, 1, 3, 1, 3, 0, 0])
+    np.testing.assert_array_equal(pooled[1], [2, 3, 1, 2, 1, 1, 3, 5, 2, 4])
+
+
+def test_stats_pool_sequences_at_transform_in_a_column_of_vectors():
+    """A column fitted on vectors keeps its width: new frames are averaged."""
+    pool = TemporalStatsPool(("mean", "std")).fit(
+        pd.DataFrame({"a": [np.array([1.0, 2.0]), np.array([3.0, 4.0])]})
+    )
+    frames = pd.DataFrame({"a": [np.array([[1.0, 2.0], [3.0, 6.0]])]})
+    np.testing.assert_array_equal(pool.transform(frames), [[2, 4]])
+
+
+def test_stats_pool_chunks_give_the_same_result(monkeypatch):
+    import sklearn_mmer.utils._frames as frames
+
+    X = ragged_frame(np.random.default_rng(9), 200, 6, max_frames=30)
+    expected = TemporalStatsPool(ALL_STATS).fit_transform(X)
+    monkeypatch.setattr(frames, "_CHUNK_BYTES", 2048)  # a few rows per chunk
+    np.testing.assert_array_equal(
+        TemporalStatsPool(ALL_STATS).fit_transform(X), expected
+    )
+
+
+@pytest.mark.parametrize("stats", [("min",), ("max",), ("delta_mean",), ("std",)])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_stats_pool_any_non_finite_frame_names_its_row(stats, bad):
+    X = ragged_frame(np.random.default_rng(10), 6, 4, name="visual")
+    X.iloc[2, 0] = np.array([[0.0, 1.0, 2.0, bad]])  # one frame: std and delta 0
+    with pytest.raises(ValueError, match="NaN or infinite") as error:
+        TemporalStatsPool(stats).fit(X)
+    assert "row 'utt2' (position 2), column 'visual'" in str(error.value)
+
+
+def test_stats_pool_bad_cell_names_row_and_column():
+    X = ragged_frame(np.random.default_rng(11), 6, 4, name="visual")
+    X.iloc[4, 0] = np.zeros((3, 5), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"row 'utt4'.*dimension 5 differs from 4"):
+        TemporalStatsPool().fit(X)
+
+
+@pytest.mark.parametrize(
+    ("stats", "message"),
+    [
+        ("median", "'stats' parameter of TemporalStatsPool must be a str among"),
+        (["median"], r"stats must name one or more of \['mean', 'std'"),
+        ((), "stats must name one or more"),
+        (("std", "mean", "std"), r"stats names \['std'\] more than once"),
+    ],
+)
+def test_stats_pool_bad_stats(table, stats, message):
+    with pytest.raises(ValueError, match=message):
+        TemporalStatsPool(stats).fit(table)

@@ -166,10 +166,11 @@ def grouping(data, args) -> tuple[np.ndarray, str]:
         )
         if fewest < 2:
             raise ValueError(
-                f"--early-stopping validates each network on {group_by}s held out "
+                f"--early-stopping (the default) validates each network on "
+                f"{group_by}s held out "
                 f"of its training fold, so a training fold needs at least 2 "
                 f"{group_by}s; with {n_groups} {group_by}s and --protocol "
-                f"{args.protocol}, one has {fewest}. Drop --early-stopping, or "
+                f"{args.protocol}, one has {fewest}. Pass --no-early-stopping, or "
                 f"give data with more {group_by}s."
             )
     return groups, group_by

@@ -253,9 +253,11 @@ def _add_protocol_arguments(parser):
     )
     parser.add_argument(
         "--early-stopping",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="stop each network when its accuracy on a validation split of its "
-        "training speakers stops improving, and keep its best epoch",
+        "training speakers stops improving, and keep its best epoch (default: "
+        "on; --no-early-stopping trains until the training loss stalls)",
     )
     parser.add_argument(
         "--device",

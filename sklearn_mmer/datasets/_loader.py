@@ -40,7 +40,7 @@ def load_features(
     csv: str | os.PathLike | None = None,
     *,
     modalities: Sequence[str] | None = None,
-    pool: Literal["mean"] | None = None,
+    pool: str | Sequence[str] | None = None,
     target_names: Sequence[str] | None = None,
     on_error: Literal["raise", "skip"] = "raise",
     return_X_y: bool = False,
@@ -72,12 +72,17 @@ def load_features(
         Modalities to load, named without the ``_features`` suffix (e.g.
         ``["acoustic", "lexical"]``). Default: every ``<name>_features``
         column that is not empty in every row.
-    pool : {"mean"} or None, default=None
+    pool : str, sequence of str or None, default=None
         ``"mean"`` averages each frame sequence over time as it is read, so
         memory stays near the size of the pooled matrix; each cell is then a
         ``(dim,)`` float32 vector, equal to what
-        :class:`~sklearn_mmer.TemporalMeanPool` gives. None keeps the arrays
-        as stored.
+        :class:`~sklearn_mmer.TemporalMeanPool` gives. Statistics of
+        :class:`~sklearn_mmer.TemporalStatsPool` (``"mean"``, ``"std"``,
+        ``"min"``, ``"max"``, ``"delta_mean"``), one or several such as
+        ``("mean", "std")``, give a ``(len(pool) * dim,)`` vector equal to a
+        row of ``TemporalStatsPool(stats=pool)``, vectors of a modality
+        without frames staying as they are. None keeps the arrays as
+        stored.
     target_names : list of str, default=None
         Names of integer labels, ``target_names[k]`` naming label ``k``;
         labels outside ``0..len(target_names) - 1`` are unknown, and more

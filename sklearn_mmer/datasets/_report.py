@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..utils import check_statistics
 from ._layout import FEATURE_SUFFIX
 
 
@@ -41,7 +42,7 @@ class LoadReport:
         ``sklearn_mmer.datasets.PROBLEMS``) and ``reason`` (a sentence). With
         ``on_error="skip"`` every row listed here was left out; a row with
         several problems is listed once per problem.
-    pool : str or None
+    pool : str, sequence of str or None
         The ``pool`` option the data was loaded with.
 
     Examples
@@ -74,7 +75,7 @@ class LoadReport:
     modalities: pd.DataFrame
     absent_modalities: tuple[str, ...]
     skipped: pd.DataFrame
-    pool: str | None = None
+    pool: str | tuple[str, ...] | None = None
 
     @property
     def n_skipped(self) -> int:
@@ -141,7 +142,8 @@ def describe(report, data, speakers, names):
     modalities = ", ".join(
         f"{name} {info['shape']}" for name, info in report.modalities.iterrows()
     )
-    pooled = " (frames pooled by their mean)" if report.pool else ""
+    stats = check_statistics(report.pool, "pool") if report.pool else ()
+    pooled = f" (frames pooled: {', '.join(stats)})" if stats else ""
     return (
         f"Feature set loaded by sklearn_mmer.load_features\n"
         f"Features: {report.source}; table: {report.csv}.\n"

@@ -517,9 +517,10 @@ def _warm_up(estimator):
         if device in _WARM_DEVICES:
             continue
         X = np.zeros((4, 1), dtype=np.float32)
-        TorchMLPClassifier(1, max_iter=1, device=device, random_state=0).fit(
-            X, [0, 1, 0, 1]
+        warm = TorchMLPClassifier(
+            1, max_iter=1, early_stopping=False, device=device, random_state=0
         )
+        warm.fit(X, [0, 1, 0, 1])
         _WARM_DEVICES.add(device)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
@@ -12,66 +15,21 @@ from sklearn.utils.validation import (
 )
 
 from ..utils import (
+    POOL_STATISTICS,
+    check_statistics,
     check_table,
     describe_row,
     is_missing_cell,
-    mean_of_sequences,
+    stats_of_sequences,
 )
 
 
-class TemporalMeanPool(TransformerMixin, BaseEstimator):
-    """Average each frame sequence over time: ragged cells -> one matrix.
+class _TemporalPool(TransformerMixin, BaseEstimator):
+    """Shared machinery of the poolings: checks, chunked reduction, names."""
 
-    Each input column is a modality whose cells are 2-D arrays
-    ``(n_frames, dim)`` with a frame count that varies from row to row, or
-    1-D arrays ``(dim,)`` that are already utterance-level (they pass through
-    unchanged). Each column becomes ``dim`` float32 features; the columns are
-    concatenated in input order. A numeric column (one number per row) counts
-    as a 1-D cell of length one, so an already pooled numeric matrix passes
-    through as float32.
-
-    The pooling is vectorised: each column's frames are stacked once and
-    reduced with one segment sum, never a Python ``mean`` per row.
-
-    Attributes
-    ----------
-    input_dims_ : tuple of int
-        The frame dimension of each input column, as seen in :meth:`fit`.
-    n_features_in_ : int
-        Number of input columns (modalities).
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names seen in :meth:`fit`, when ``X`` had string column names.
-
-    See Also
-    --------
-    ModalitySelector : Picks the modality columns to pool.
-
-    Notes
-    -----
-    Every cell is checked, and a bad one raises a ``ValueError`` that names
-    its row and column: a missing cell (``None``/NaN), zero frames, a
-    dimension that differs from the other rows (or from :meth:`fit`), NaN or
-    infinite values, or a cell that is not a numeric array.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import pandas as pd
-    >>> from sklearn_mmer import TemporalMeanPool
-    >>> X = pd.DataFrame({"acoustic": [np.array([[1.0, 2.0], [3.0, 4.0]]),
-    ...                                np.array([[5.0, 6.0]])]})
-    >>> pool = TemporalMeanPool()
-    >>> pool.fit_transform(X)
-    array([[2., 3.],
-           [5., 6.]], dtype=float32)
-    >>> pool.get_feature_names_out().tolist()
-    ['acoustic_mean_0', 'acoustic_mean_1']
-    """
-
-    _parameter_constraints: dict = {}
-
-    def __init__(self):
-        pass
+    def _statistics(self) -> tuple[str, ...]:
+        """Return the statistics asked for, checked, in the order given."""
+        raise NotImplementedError
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -105,12 +63,14 @@ class TemporalMeanPool(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_pooled : ndarray of shape (n_samples, sum(input_dims_)), float32
+        X_pooled : ndarray of shape (n_samples, n_features_out), float32
+            One block per input column, as named by
+            :meth:`get_feature_names_out`.
         """
         return self._pool(X, reset=True)
 
     def transform(self, X):
-        """Pool every frame sequence to its mean.
+        """Pool every frame sequence to its statistics over time.
 
         Parameters
         ----------
@@ -119,13 +79,15 @@ class TemporalMeanPool(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_pooled : ndarray of shape (n_samples, sum(input_dims_)), float32
+        X_pooled : ndarray of shape (n_samples, n_features_out), float32
+            One block per input column, as named by
+            :meth:`get_feature_names_out`.
         """
         check_is_fitted(self)
         return self._pool(X, reset=False)
 
     def get_feature_names_out(self, input_features=None):
-        """Feature names ``<column>_mean_<j>``, one per pooled dimension.
+        """Feature names ``<column>_<statistic>_<j>``, one per output column.
 
         Parameters
         ----------
@@ -141,8 +103,11 @@ class TemporalMeanPool(TransformerMixin, BaseEstimator):
         names = _check_feature_names_in(self, input_features)
         return np.asarray(
             [
-                f"{name}_mean_{j}"
-                for name, dim in zip(names, self.input_dims_, strict=True)
+                f"{name}_{stat}_{j}"
+                for name, dim, stats in zip(
+                    names, self.input_dims_, self.column_stats_, strict=True
+                )
+                for stat in stats
                 for j in range(dim)
             ],
             dtype=object,
@@ -157,14 +122,162 @@ class TemporalMeanPool(TransformerMixin, BaseEstimator):
         columns, cells, index = check_table(X, type(self).__name__)
         validate_data(self, X, skip_check_array=True, reset=reset)
         names = columns if columns is not None else range(len(cells))
-        expected = [None] * len(cells) if reset else self.input_dims_
+        if reset:
+            expected_dims = [None] * len(cells)
+            column_stats = [self._statistics()] * len(cells)
+        else:
+            expected_dims, column_stats = self.input_dims_, self.column_stats_
         pooled = [
-            _pool_column(column_cells, name, index, dim)
-            for column_cells, name, dim in zip(cells, names, expected, strict=True)
+            _pool_column(column_cells, name, index, dim, stats, fitting=reset)
+            for column_cells, name, dim, stats in zip(
+                cells, names, expected_dims, column_stats, strict=True
+            )
         ]
         if reset:
-            self.input_dims_ = tuple(block.shape[1] for block in pooled)
-        return pooled[0] if len(pooled) == 1 else np.hstack(pooled)
+            self.input_dims_ = tuple(dim for _, dim, _ in pooled)
+            self.column_stats_ = tuple(stats for _, _, stats in pooled)
+        blocks = [block for block, _, _ in pooled]
+        return blocks[0] if len(blocks) == 1 else np.hstack(blocks)
+
+
+class TemporalMeanPool(_TemporalPool):
+    """Average each frame sequence over time: ragged cells -> one matrix.
+
+    Each input column is a modality whose cells are 2-D arrays
+    ``(n_frames, dim)`` with a frame count that varies from row to row, or
+    1-D arrays ``(dim,)`` that are already utterance-level (they pass through
+    unchanged). Each column becomes ``dim`` float32 features; the columns are
+    concatenated in input order. A numeric column (one number per row) counts
+    as a 1-D cell of length one, so an already pooled numeric matrix passes
+    through as float32.
+
+    The pooling is vectorised: each column's frames are stacked once and
+    reduced with one segment sum, never a Python ``mean`` per row.
+
+    Attributes
+    ----------
+    input_dims_ : tuple of int
+        The frame dimension of each input column, as seen in :meth:`fit`.
+    column_stats_ : tuple of tuple of str
+        ``("mean",)`` for each input column.
+    n_features_in_ : int
+        Number of input columns (modalities).
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names seen in :meth:`fit`, when ``X`` had string column names.
+
+    See Also
+    --------
+    ModalitySelector : Picks the modality columns to pool.
+    TemporalStatsPool : More statistics over time than the mean.
+
+    Notes
+    -----
+    Every cell is checked, and a bad one raises a ``ValueError`` that names
+    its row and column: a missing cell (``None``/NaN), zero frames, a
+    dimension that differs from the other rows (or from :meth:`fit`), NaN or
+    infinite values, or a cell that is not a numeric array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mmer import TemporalMeanPool
+    >>> X = pd.DataFrame({"acoustic": [np.array([[1.0, 2.0], [3.0, 4.0]]),
+    ...                                np.array([[5.0, 6.0]])]})
+    >>> pool = TemporalMeanPool()
+    >>> pool.fit_transform(X)
+    array([[2., 3.],
+           [5., 6.]], dtype=float32)
+    >>> pool.get_feature_names_out().tolist()
+    ['acoustic_mean_0', 'acoustic_mean_1']
+    """
+
+    _parameter_constraints: dict = {}
+
+    def __init__(self):
+        pass
+
+    def _statistics(self):
+        return ("mean",)
+
+
+class TemporalStatsPool(_TemporalPool):
+    """Summarise each frame sequence by statistics over time.
+
+    Like :class:`TemporalMeanPool`, with more than the mean: each frame
+    column becomes ``len(stats) * dim`` float32 features, the statistics
+    side by side in the order given, each a block of ``dim`` columns named
+    ``<column>_<statistic>_<j>`` (``acoustic_std_3``). How a signal moves
+    over an utterance (its spread, its extremes, how fast it changes) is
+    lost in the mean alone.
+
+    Parameters
+    ----------
+    stats : str or sequence of str, default=("mean", "std")
+        Statistics over the frames of each sequence, per dimension:
+
+        - ``"mean"``: the average frame;
+        - ``"std"``: the population standard deviation (``ddof=0``);
+        - ``"min"``, ``"max"``: the smallest and largest value;
+        - ``"delta_mean"``: the mean absolute difference between
+          consecutive frames (how much the features move from one frame to
+          the next).
+
+    Attributes
+    ----------
+    input_dims_ : tuple of int
+        The frame dimension of each input column, as seen in :meth:`fit`.
+    column_stats_ : tuple of tuple of str
+        The statistics each input column is pooled to: ``stats`` for a
+        column with frame sequences, ``("mean",)`` for a column whose cells
+        were all utterance-level vectors in :meth:`fit` (see Notes).
+    n_features_in_ : int
+        Number of input columns (modalities).
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names seen in :meth:`fit`, when ``X`` had string column names.
+
+    See Also
+    --------
+    TemporalMeanPool : The mean alone; ``stats=("mean",)`` gives the same.
+
+    Notes
+    -----
+    Utterance-level cells, 1-D ``(dim,)`` arrays: a column made of them
+    alone (a sentence embedding, or an already pooled matrix) passes through
+    unchanged as its ``mean`` block, since its std and delta_mean would be
+    constant zeros and its min and max copies of it. A vector among frame
+    sequences counts as a sequence of one frame (std and delta_mean zero).
+
+    The reduction is vectorised as in :class:`TemporalMeanPool` (frames
+    stacked into one reused buffer by cache-sized chunks; sparse products
+    for the mean, std and delta_mean, ``reduceat`` for min and max), and
+    every cell is checked the same way: a bad one raises a ``ValueError``
+    naming its row and column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mmer import TemporalStatsPool
+    >>> X = pd.DataFrame({"acoustic": [np.array([[1.0, 2.0], [3.0, 6.0]]),
+    ...                                np.array([[5.0, 6.0]])]})
+    >>> pool = TemporalStatsPool(stats=("mean", "std"))
+    >>> pool.fit_transform(X)
+    array([[2., 4., 1., 2.],
+           [5., 6., 0., 0.]], dtype=float32)
+    >>> pool.get_feature_names_out().tolist()
+    ['acoustic_mean_0', 'acoustic_mean_1', 'acoustic_std_0', 'acoustic_std_1']
+    """
+
+    _parameter_constraints: dict = {
+        "stats": [StrOptions(set(POOL_STATISTICS)), "array-like"],
+    }
+
+    def __init__(self, stats: str | Sequence[str] = ("mean", "std")):
+        self.stats = stats
+
+    def _statistics(self):
+        return check_statistics(self.stats)
 
 
 def pool_table(X: pd.DataFrame, columns=None) -> pd.DataFrame:
@@ -211,23 +324,41 @@ def pool_table(X: pd.DataFrame, columns=None) -> pd.DataFrame:
     return pooled
 
 
-def _pool_column(cells, name, index, expected_dim):
-    """Pool one modality column; ``expected_dim`` is None while fitting."""
+def _pool_column(cells, name, index, expected_dim, stats, *, fitting):
+    """Pool one modality column; return ``(block, frame_dim, stats_used)``.
+
+    ``expected_dim`` is None while fitting. A column of utterance-level
+    vectors only is its own mean while fitting (its std would be zeros);
+    after that, the column is reduced with the statistics fitted.
+    """
     if cells.dtype.kind in "biuf":
         # A numeric column: one number per row, an utterance-level feature.
-        block = cells.astype(np.float32).reshape(-1, 1)
+        block, dim, vectors = cells.astype(np.float32).reshape(-1, 1), 1, True
         _check_dim(np.ones(len(block), dtype=np.intp), name, index, expected_dim)
     else:
-        block = _pool_well_formed(cells)
+        block = _pool_well_formed(cells, stats)
+        dim, vectors = None if block is None else block.shape[1] // len(stats), False
         if block is None:
-            block = _pool_checking_each_cell(cells, name, index)
-        _check_dim(np.full(len(block), block.shape[1]), name, index, expected_dim)
-    # A NaN or inf in any frame makes that row's mean non-finite.
+            block, dim, vectors = _pool_checking_each_cell(cells, name, index, stats)
+        _check_dim(np.full(len(block), dim), name, index, expected_dim)
+    if vectors:
+        stats = ("mean",) if fitting else stats
+        block = _stats_of_vectors(block, stats)
+    # A NaN or inf in any frame makes that row's statistics non-finite.
     _check_finite(block, name, index)
-    return block
+    return block, dim, stats
 
 
-def _pool_well_formed(cells):
+def _stats_of_vectors(vectors, stats):
+    """Statistics of utterance-level vectors, each taken as one frame."""
+    if stats == ("mean",):
+        return vectors
+    one_frame = {"mean": vectors, "min": vectors, "max": vectors}
+    zeros = np.zeros_like(vectors)
+    return np.hstack([one_frame.get(stat, zeros) for stat in stats])
+
+
+def _pool_well_formed(cells, stats):
     """Pool a column of 2-D numeric arrays of one dimension, else return None.
 
     The common case costs no Python step per cell: numpy's concatenation
@@ -240,12 +371,13 @@ def _pool_well_formed(cells):
         lengths = np.fromiter(map(len, sequences), dtype=np.intp, count=len(sequences))
         if not lengths.all():
             return None
-        return mean_of_sequences(sequences, lengths)
+        return stats_of_sequences(sequences, lengths, stats)
     except (ValueError, TypeError):
         return None
 
 
-def _pool_checking_each_cell(cells, name, index):
+def _pool_checking_each_cell(cells, name, index, stats):
+    """Check each cell; return ``(block, frame_dim, whether all are vectors)``."""
     if not _all_numeric_arrays(cells):
         cells = [
             _as_numeric_array(cell, name, index, i) for i, cell in enumerate(cells)
@@ -253,9 +385,10 @@ def _pool_checking_each_cell(cells, name, index):
     lengths, dims, ndims = _frame_shapes(cells, name, index)
     _check_dim(dims, name, index, None)
     if (ndims == 1).all():
-        return np.stack(cells).astype(np.float32, copy=False)
+        return np.stack(cells).astype(np.float32, copy=False), int(dims[0]), True
+    # A vector among sequences is a sequence of one frame.
     cells = [cell.reshape(-1, cell.shape[-1]) for cell in cells]
-    return mean_of_sequences(cells, lengths)
+    return stats_of_sequences(cells, lengths, stats), int(dims[0]), False
 
 
 def _all_numeric_arrays(cells):

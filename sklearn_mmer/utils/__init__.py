@@ -8,21 +8,27 @@ transformers over the multimodal table (one array per cell).
 
 from ._device import resolve_device, torch_threads
 from ._frames import (
+    POOL_STATISTICS,
     as_2d_frame,
+    check_statistics,
     check_table,
     describe_row,
     is_missing_cell,
     mean_of_sequences,
     segment_mean,
+    stats_of_sequences,
 )
 
 __all__ = [
+    "POOL_STATISTICS",
     "as_2d_frame",
+    "check_statistics",
     "check_table",
     "describe_row",
     "is_missing_cell",
     "mean_of_sequences",
     "segment_mean",
+    "stats_of_sequences",
     "resolve_device",
     "torch_threads",
 ]

@@ -95,6 +95,42 @@ def check_table(X, estimator_name: str):
 _CHUNK_BYTES = 4 * 2**20
 
 
+# The statistics a frame sequence can be pooled to, in their standard order.
+POOL_STATISTICS = ("mean", "std", "min", "max", "delta_mean")
+
+
+def check_statistics(stats, what: str = "stats") -> tuple[str, ...]:
+    """Check a choice of pooling statistics; return it as a tuple.
+
+    Parameters
+    ----------
+    stats : str or sequence of str
+        One name or several from ``POOL_STATISTICS``.
+    what : str, default="stats"
+        The parameter's name, for the error message.
+
+    Returns
+    -------
+    stats : tuple of str
+
+    Examples
+    --------
+    >>> from sklearn_mmer.utils._frames import check_statistics
+    >>> check_statistics("std"), check_statistics(["mean", "max"])
+    (('std',), ('mean', 'max'))
+    """
+    chosen = (stats,) if isinstance(stats, str) else tuple(stats)
+    unknown = [s for s in chosen if s not in POOL_STATISTICS]
+    if unknown or not chosen:
+        raise ValueError(
+            f"{what} must name one or more of {list(POOL_STATISTICS)}; got {stats!r}."
+        )
+    repeated = sorted({s for s in chosen if chosen.count(s) > 1})
+    if repeated:
+        raise ValueError(f"{what} names {repeated} more than once; got {stats!r}.")
+    return chosen
+
+
 def segment_mean(frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Mean of consecutive row segments of ``frames``, as float32.
 
@@ -124,13 +160,18 @@ def segment_mean(frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
            [10.]], dtype=float32)
     """
     lengths = np.asarray(lengths, dtype=np.intp)
+    return _segment_sum(frames, lengths, (1.0 / lengths).astype(np.float32))
+
+
+def _segment_sum(frames, lengths, scales):
+    """``scales[i]`` times the sum of segment ``i``'s rows, as float32."""
     offsets = np.zeros(len(lengths) + 1, dtype=np.intp)
     np.cumsum(lengths, out=offsets[1:])
-    weights = np.repeat((1.0 / lengths).astype(np.float32), lengths)
-    averaging = csr_array(
+    weights = np.repeat(scales, lengths)
+    summing = csr_array(
         (weights, np.arange(offsets[-1]), offsets), shape=(len(lengths), offsets[-1])
     )
-    return np.asarray(averaging @ frames.astype(np.float32, copy=False))
+    return np.asarray(summing @ frames.astype(np.float32, copy=False))
 
 
 def mean_of_sequences(sequences: list, lengths: np.ndarray) -> np.ndarray:
@@ -147,20 +188,99 @@ def mean_of_sequences(sequences: list, lengths: np.ndarray) -> np.ndarray:
     -------
     means : ndarray of shape (n_rows, dim), dtype float32
     """
+    return stats_of_sequences(sequences, lengths, ("mean",))
+
+
+def stats_of_sequences(
+    sequences: list, lengths: np.ndarray, stats: Sequence[str]
+) -> np.ndarray:
+    """Statistics over frames of each 2-D sequence, in cache-sized chunks.
+
+    Parameters
+    ----------
+    sequences : list of ndarray of shape (n_frames_i, dim)
+        One numeric array per row, all of the same ``dim``.
+    lengths : ndarray of int of shape (n_rows,)
+        ``n_frames_i`` of each sequence, all positive.
+    stats : sequence of str
+        Names from ``POOL_STATISTICS``: ``"mean"``, ``"std"`` (population
+        standard deviation), ``"min"``, ``"max"``, ``"delta_mean"`` (mean
+        absolute difference between consecutive frames). A one-frame
+        sequence has a std and a delta_mean of zero.
+
+    Returns
+    -------
+    pooled : ndarray of shape (n_rows, len(stats) * dim), dtype float32
+        The statistics side by side, each a block of ``dim`` columns. A row
+        with a NaN or infinite frame has non-finite values, whatever the
+        statistics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.utils._frames import stats_of_sequences
+    >>> stats_of_sequences([np.array([[1.0], [3.0], [2.0]])], np.array([3]),
+    ...                    ("mean", "std", "max", "delta_mean"))
+    array([[2.       , 0.8164966, 3.       , 1.5      ]], dtype=float32)
+    """
     if np.ndim(sequences[0]) != 2:
         raise ValueError("expected 2-D (frames, dim) sequences")
     dim = np.shape(sequences[0])[1]
-    means = np.empty((len(sequences), dim), dtype=np.float32)
-    row_bytes = max(1.0, float(np.mean(lengths)) * dim * 4)
+    pooled = np.empty((len(sequences), len(stats) * dim), dtype=np.float32)
+    # std and delta_mean need a second buffer of the chunk's size.
+    needs_scratch = not {"std", "delta_mean"}.isdisjoint(stats)
+    row_bytes = max(1.0, float(np.mean(lengths)) * dim * 4 * (1 + needs_scratch))
     rows_per_chunk = max(1, int(_CHUNK_BYTES // row_bytes))
     starts = np.arange(0, len(sequences), rows_per_chunk)
     # One buffer for every chunk: a fresh multi-megabyte array per chunk costs
     # the allocator's page faults, as much as the copy itself.
     buffer = np.empty((np.add.reduceat(lengths, starts).max(), dim), dtype=np.float32)
+    scratch = np.empty_like(buffer) if needs_scratch else None
     for start in starts:
         stop = start + rows_per_chunk
         frames = buffer[: lengths[start:stop].sum()]
         # Raises for arrays of another dimension or that are not 2-D.
         np.concatenate(sequences[start:stop], out=frames, casting="same_kind")
-        means[start:stop] = segment_mean(frames, lengths[start:stop])
-    return means
+        # inf - inf in std and delta_mean: the NaN marks the row as intended.
+        with np.errstate(invalid="ignore"):
+            _reduce_chunk(
+                frames, lengths[start:stop], stats, pooled[start:stop], scratch
+            )
+    return pooled
+
+
+def _reduce_chunk(frames, lengths, stats, out, scratch):
+    """Write the statistics of one chunk's sequences into ``out``."""
+    dim = frames.shape[1]
+    blocks = {stat: out[:, k * dim : (k + 1) * dim] for k, stat in enumerate(stats)}
+    # The mean, or at least a finiteness check, is needed whatever the stats:
+    # min or max alone would hide an infinity of the other sign.
+    mean = segment_mean(frames, lengths)
+    if "mean" in blocks:
+        blocks["mean"][...] = mean
+    if "std" in blocks:
+        work = scratch[: len(frames)]
+        segment = np.repeat(np.arange(len(lengths)), lengths)
+        np.take(mean, segment, axis=0, out=work)
+        np.subtract(frames, work, out=work)
+        np.square(work, out=work)
+        np.sqrt(segment_mean(work, lengths), out=blocks["std"])
+    starts = np.cumsum(lengths) - lengths
+    if "min" in blocks:
+        blocks["min"][...] = np.minimum.reduceat(frames, starts, axis=0)
+    if "max" in blocks:
+        blocks["max"][...] = np.maximum.reduceat(frames, starts, axis=0)
+    if "delta_mean" in blocks:
+        work = scratch[: len(frames)]
+        np.subtract(frames[1:], frames[:-1], out=work[:-1])
+        np.abs(work[:-1], out=work[:-1])
+        # The difference across two sequences' boundary (and the row past
+        # the end) counts for neither.
+        work[starts[1:] - 1] = 0
+        work[-1] = 0
+        scales = (1.0 / np.maximum(lengths - 1, 1)).astype(np.float32)
+        blocks["delta_mean"][...] = _segment_sum(work, lengths, scales)
+    if "mean" not in blocks and "std" not in blocks:
+        # std is non-finite wherever a frame is (inf - inf is NaN); the others
+        # need not be, so a row with a bad frame is marked here.
+        out[~np.isfinite(mean).all(axis=1)] = np.nan
