@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..utils import check_table, describe_row, is_missing_cell
+from ..utils import (
+    cell_as_array,
+    check_column_dim,
+    check_table,
+    describe_row,
+)
 
 
 class RaggedSequences:
@@ -120,12 +125,12 @@ def _column_shapes(column, name, index, expected_dim):
     ``arrays`` are the cells as numeric arrays, None for a numeric column.
     """
     if column.dtype.kind in "biuf":
-        _check_dim(np.ones(len(column), dtype=np.intp), name, index, expected_dim)
+        check_column_dim(np.ones(len(column), dtype=np.intp), name, index, expected_dim)
         return np.ones(len(column), dtype=np.int64), 1, None
     column = [
         cell
         if type(cell) is np.ndarray and cell.dtype.kind in "biuf"
-        else _as_numeric_array(cell, name, index, position)
+        else cell_as_array(cell, name, index, position)
         for position, cell in enumerate(column)
     ]
     shapes = [cell.shape for cell in column]
@@ -146,49 +151,8 @@ def _column_shapes(column, name, index, expected_dim):
             f"{describe_row(index, position)}, column {name!r}: the array of shape "
             f"{shapes[position]} has zero frames or zero features."
         )
-    dim = _check_dim(dims, name, index, expected_dim)
+    dim = check_column_dim(dims, name, index, expected_dim)
     return lengths.astype(np.int64), dim, column
-
-
-def _as_numeric_array(cell, name, index, position):
-    where = f"{describe_row(index, position)}, column {name!r}"
-    if is_missing_cell(cell):
-        raise ValueError(
-            f"{where}: the cell is missing (no features for this modality). "
-            "Drop the row or fill the cell."
-        )
-    if isinstance(cell, str | bytes):
-        raise ValueError(f"{where}: expected a numeric array, got the string {cell!r}.")
-    try:
-        array = np.asarray(cell)
-    except ValueError as exc:  # ragged nested lists
-        raise ValueError(f"{where}: cannot read the cell as an array ({exc}).") from exc
-    if array.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {where} holds complex values.")
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{where}: expected a numeric array, got dtype {array.dtype} "
-            f"({type(cell).__name__})."
-        )
-    return array.reshape(1) if array.ndim == 0 else array
-
-
-def _check_dim(dims, name, index, expected_dim):
-    """Return the column's dimension; raise naming a row that differs."""
-    if expected_dim is None:
-        values, counts = np.unique(dims, return_counts=True)
-        expected_dim, reference = int(values[np.argmax(counts)]), "the other rows"
-    else:
-        reference = "the data seen in fit"
-    wrong = np.flatnonzero(dims != expected_dim)
-    if wrong.size:
-        position = int(wrong[0])
-        raise ValueError(
-            f"{describe_row(index, position)}, column {name!r}: feature dimension "
-            f"{dims[position]} differs from {expected_dim} in {reference} "
-            f"({wrong.size} row(s) differ)."
-        )
-    return expected_dim
 
 
 def _check_same_lengths(lengths, other, first_name, name, index):

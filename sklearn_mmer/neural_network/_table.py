@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils import describe_row, is_missing_cell, mean_of_sequences
+from ..utils import cell_as_array, describe_row, is_missing_cell, mean_of_sequences
 
 
 @dataclass
@@ -89,28 +89,11 @@ def _read_column(cells, name, index, expected_dim):
 
 
 def _as_numeric_array(cell, name, index, position):
-    if type(cell) is np.ndarray and cell.dtype.kind in "biuf" and cell.ndim in (1, 2):
-        return cell
-    where = f"{describe_row(index, position)}, column {name!r}"
-    if isinstance(cell, str | bytes):
-        raise ValueError(f"{where}: expected a numeric array, got the string {cell!r}.")
-    try:
-        array = np.asarray(cell)
-    except ValueError as exc:  # ragged nested lists
-        raise ValueError(f"{where}: cannot read the cell as an array ({exc}).") from exc
-    if array.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {where} holds complex values.")
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{where}: expected a numeric array, got dtype {array.dtype} "
-            f"({type(cell).__name__})."
-        )
-    if array.ndim == 0:
-        return array.reshape(1)
+    array = cell_as_array(cell, name, index, position)
     if array.ndim > 2:
         raise ValueError(
-            f"{where}: expected a 2-D (frames, dim) or 1-D (dim,) array, got "
-            f"shape {array.shape}."
+            f"{describe_row(index, position)}, column {name!r}: expected a 2-D "
+            f"(frames, dim) or 1-D (dim,) array, got shape {array.shape}."
         )
     return array
 

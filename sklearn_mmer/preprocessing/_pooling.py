@@ -16,6 +16,8 @@ from sklearn.utils.validation import (
 
 from ..utils import (
     POOL_STATISTICS,
+    cell_as_array,
+    check_column_dim,
     check_statistics,
     check_table,
     describe_row,
@@ -334,13 +336,13 @@ def _pool_column(cells, name, index, expected_dim, stats, *, fitting):
     if cells.dtype.kind in "biuf":
         # A numeric column: one number per row, an utterance-level feature.
         block, dim, vectors = cells.astype(np.float32).reshape(-1, 1), 1, True
-        _check_dim(np.ones(len(block), dtype=np.intp), name, index, expected_dim)
+        check_column_dim(np.ones(len(block), dtype=np.intp), name, index, expected_dim)
     else:
         block = _pool_well_formed(cells, stats)
         dim, vectors = None if block is None else block.shape[1] // len(stats), False
         if block is None:
             block, dim, vectors = _pool_checking_each_cell(cells, name, index, stats)
-        _check_dim(np.full(len(block), dim), name, index, expected_dim)
+        check_column_dim(np.full(len(block), dim), name, index, expected_dim)
     if vectors:
         stats = ("mean",) if fitting else stats
         block = _stats_of_vectors(block, stats)
@@ -379,11 +381,9 @@ def _pool_well_formed(cells, stats):
 def _pool_checking_each_cell(cells, name, index, stats):
     """Check each cell; return ``(block, frame_dim, whether all are vectors)``."""
     if not _all_numeric_arrays(cells):
-        cells = [
-            _as_numeric_array(cell, name, index, i) for i, cell in enumerate(cells)
-        ]
+        cells = [cell_as_array(cell, name, index, i) for i, cell in enumerate(cells)]
     lengths, dims, ndims = _frame_shapes(cells, name, index)
-    _check_dim(dims, name, index, None)
+    check_column_dim(dims, name, index, None)
     if (ndims == 1).all():
         return np.stack(cells).astype(np.float32, copy=False), int(dims[0]), True
     # A vector among sequences is a sequence of one frame.
@@ -424,50 +424,6 @@ def _frame_shapes(arrays, name, index):
             f"{shapes[position]} has zero frames or zero features."
         )
     return lengths, dims, ndims
-
-
-def _as_numeric_array(cell, name, index, position):
-    """Read one cell as a numeric array, or raise naming its row and column."""
-    if type(cell) is np.ndarray and cell.dtype.kind in "biuf":
-        return cell
-    where = f"{describe_row(index, position)}, column {name!r}"
-    if is_missing_cell(cell):
-        raise ValueError(
-            f"{where}: the cell is missing (no features for this modality). "
-            "Drop the row or fill the cell before pooling."
-        )
-    if isinstance(cell, str | bytes):
-        raise ValueError(f"{where}: expected a numeric array, got the string {cell!r}.")
-    try:
-        array = np.asarray(cell)
-    except ValueError as exc:  # ragged nested lists
-        raise ValueError(f"{where}: cannot read the cell as an array ({exc}).") from exc
-    if array.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {where} holds complex values.")
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{where}: expected a numeric array, got dtype {array.dtype} "
-            f"({type(cell).__name__})."
-        )
-    # A lone number is an utterance-level feature of dimension one.
-    return array.reshape(1) if array.ndim == 0 else array
-
-
-def _check_dim(dims, name, index, expected_dim):
-    if expected_dim is None:
-        values, counts = np.unique(dims, return_counts=True)
-        expected_dim = int(values[np.argmax(counts)])
-        reference = "the other rows"
-    else:
-        reference = "the data seen in fit"
-    wrong = np.flatnonzero(dims != expected_dim)
-    if wrong.size:
-        position = int(wrong[0])
-        raise ValueError(
-            f"{describe_row(index, position)}, column {name!r}: feature dimension "
-            f"{dims[position]} differs from {expected_dim} in {reference} "
-            f"({wrong.size} row(s) differ)."
-        )
 
 
 def _check_finite(block, name, index):

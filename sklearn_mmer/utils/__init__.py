@@ -10,6 +10,8 @@ from ._device import resolve_device, torch_threads
 from ._frames import (
     POOL_STATISTICS,
     as_2d_frame,
+    cell_as_array,
+    check_column_dim,
     check_statistics,
     check_table,
     describe_row,
@@ -22,6 +24,8 @@ from ._frames import (
 __all__ = [
     "POOL_STATISTICS",
     "as_2d_frame",
+    "cell_as_array",
+    "check_column_dim",
     "check_statistics",
     "check_table",
     "describe_row",

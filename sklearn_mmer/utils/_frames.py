@@ -284,3 +284,71 @@ def _reduce_chunk(frames, lengths, stats, out, scratch):
         # std is non-finite wherever a frame is (inf - inf is NaN); the others
         # need not be, so a row with a bad frame is marked here.
         out[~np.isfinite(mean).all(axis=1)] = np.nan
+
+
+def cell_as_array(cell, name: str, index: Sequence | None, position: int):
+    """Read one cell as a numeric array, or raise naming its row and column.
+
+    A missing cell, a string, ragged nested lists, complex or non-numeric
+    values are errors; a lone number is an utterance-level feature of
+    dimension one.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.utils import cell_as_array
+    >>> cell_as_array(0.5, "lexical", None, 0).shape
+    (1,)
+    """
+    if type(cell) is np.ndarray and cell.dtype.kind in "biuf":
+        return cell
+    where = f"{describe_row(index, position)}, column {name!r}"
+    if is_missing_cell(cell):
+        raise ValueError(
+            f"{where}: the cell is missing (no features for this modality). "
+            "Drop the row or fill the cell."
+        )
+    if isinstance(cell, str | bytes):
+        raise ValueError(f"{where}: expected a numeric array, got the string {cell!r}.")
+    try:
+        array = np.asarray(cell)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{where}: cannot read the cell as an array ({exc}).") from exc
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {where} holds complex values.")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{where}: expected a numeric array, got dtype {array.dtype} "
+            f"({type(cell).__name__})."
+        )
+    return array.reshape(1) if array.ndim == 0 else array
+
+
+def check_column_dim(
+    dims: np.ndarray, name: str, index: Sequence | None, expected_dim: int | None
+) -> int:
+    """Return a column's feature dimension; raise naming a row that differs.
+
+    Without ``expected_dim`` (fitting), the most common dimension is the
+    column's; otherwise every row must have the one seen in fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.utils import check_column_dim
+    >>> check_column_dim(np.array([4, 4, 4]), "acoustic", None, None)
+    4
+    """
+    if expected_dim is None:
+        values, counts = np.unique(dims, return_counts=True)
+        expected_dim, reference = int(values[np.argmax(counts)]), "the other rows"
+    else:
+        reference = "the data seen in fit"
+    wrong = np.flatnonzero(dims != expected_dim)
+    if wrong.size:
+        position = int(wrong[0])
+        raise ValueError(
+            f"{describe_row(index, position)}, column {name!r}: feature dimension "
+            f"{dims[position]} differs from {expected_dim} in {reference} "
+            f"({wrong.size} row(s) differ)."
+        )
+    return expected_dim
