@@ -79,7 +79,7 @@ class GroupedStackingClassifier(StackingClassifier):
         The method each member contributes.
     n_features_in_ : int
         Number of features seen during fit, when the members record it.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen during fit, when the members record them.
 
     See Also
