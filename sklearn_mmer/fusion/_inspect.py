@@ -25,7 +25,16 @@ _FITTED_CHILDREN = ("estimators_", "best_estimator_", "transformers_")
 
 
 def iter_estimators(estimator) -> Iterator[BaseEstimator]:
-    """Yield ``estimator`` and every estimator nested in it, fitted or not."""
+    """Yield ``estimator`` and every estimator nested in it, fitted or not.
+
+    Examples
+    --------
+    >>> from sklearn_mmer import make_late_fusion
+    >>> from sklearn_mmer.fusion import iter_estimators
+    >>> vote = make_late_fusion(["acoustic", "lexical"])
+    >>> sum(1 for _ in iter_estimators(vote))  # vote, 2 x (pipeline + 4 steps)
+    11
+    """
     seen: set[int] = set()
     stack = [estimator]
     while stack:
@@ -42,7 +51,15 @@ def iter_estimators(estimator) -> Iterator[BaseEstimator]:
 
 
 def torch_classifiers(estimator) -> list[BaseTorchClassifier]:
-    """Every torch classifier of this package inside ``estimator``."""
+    """Every torch classifier of this package inside ``estimator``.
+
+    Examples
+    --------
+    >>> from sklearn_mmer import make_late_fusion
+    >>> from sklearn_mmer.fusion import torch_classifiers
+    >>> len(torch_classifiers(make_late_fusion(["acoustic", "lexical"])))
+    2
+    """
     return [e for e in iter_estimators(estimator) if isinstance(e, BaseTorchClassifier)]
 
 
@@ -53,6 +70,16 @@ def groups_consumers(estimator) -> list[BaseEstimator]:
     :class:`~sklearn.pipeline.Pipeline` pass them on without consuming them,
     and most classifiers (``LogisticRegression``, ``SVC``) have no use for
     them.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_mmer import make_unimodal
+    >>> from sklearn_mmer.fusion import groups_consumers
+    >>> [type(e).__name__ for e in groups_consumers(make_unimodal("lexical"))]
+    ['TorchMLPClassifier']
+    >>> groups_consumers(make_unimodal("lexical", classifier=LogisticRegression()))
+    []
     """
     return [e for e in iter_estimators(estimator) if _fit_takes_groups(e)]
 
@@ -72,6 +99,13 @@ def required_columns(estimator, columns) -> list:
     selects nothing by name (a custom estimator, a selector by position, a
     transformer that passes the remainder through), every column counts: a
     row is then left out for any missing cell, which is safe.
+
+    Examples
+    --------
+    >>> from sklearn_mmer import make_unimodal
+    >>> from sklearn_mmer.fusion import required_columns
+    >>> required_columns(make_unimodal("lexical"), ["visual", "acoustic", "lexical"])
+    ['lexical']
     """
     columns = list(columns)
     selected: set = set()
@@ -116,6 +150,15 @@ def pools_before_reading(estimator) -> bool:
     estimator, pooling the frames once up front changes nothing (a pooled
     vector passes through the pooling unchanged) and saves the pooling at
     every fit. Anything unknown counts as reading the frames.
+
+    Examples
+    --------
+    >>> from sklearn_mmer import make_early_fusion, make_neural_fusion
+    >>> from sklearn_mmer.fusion import pools_before_reading
+    >>> pools_before_reading(make_early_fusion(["acoustic", "lexical"]))
+    True
+    >>> pools_before_reading(make_neural_fusion(["acoustic", "lexical"]))
+    False
     """
     if isinstance(estimator, TemporalMeanPool):
         return True

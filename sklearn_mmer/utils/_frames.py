@@ -37,7 +37,15 @@ def describe_row(index: Sequence | None, position: int) -> str:
 
 
 def is_missing_cell(cell) -> bool:
-    """Tell whether a cell stands for a missing modality (None or a NaN scalar)."""
+    """Tell whether a cell stands for a missing modality (None or a NaN scalar).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.utils import is_missing_cell
+    >>> is_missing_cell(None), is_missing_cell(np.nan), is_missing_cell(np.zeros(3))
+    (True, True, False)
+    """
     if cell is None:
         return True
     if isinstance(cell, float | np.floating):
@@ -50,6 +58,14 @@ def as_2d_frame(X, estimator_name: str):
 
     ``columns`` are the column labels (``None`` for arrays), ``cells`` a list
     with one 1-D array per column, ``row_index`` the row labels or ``None``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.utils import as_2d_frame
+    >>> columns, cells, index = as_2d_frame(np.zeros((3, 2)), "MyPool")
+    >>> columns is None, len(cells), index is None
+    (True, 2, True)
     """
     if isinstance(X, pd.DataFrame):
         columns = list(X.columns)
@@ -72,7 +88,18 @@ def as_2d_frame(X, estimator_name: str):
 
 
 def check_table(X, estimator_name: str):
-    """Check that ``X`` is a non-empty 2-D table; return ``as_2d_frame(X)``."""
+    """Check that ``X`` is a non-empty 2-D table; return ``as_2d_frame(X)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mmer.utils import check_table
+    >>> X = pd.DataFrame({"lexical": [np.zeros(4), np.ones(4)]})
+    >>> columns, cells, index = check_table(X, "MyPool")
+    >>> list(columns), len(cells[0])
+    (['lexical'], 2)
+    """
     columns, cells, index = as_2d_frame(X, estimator_name)
     n_rows = len(cells[0]) if cells else len(X)
     if n_rows == 0:
@@ -187,6 +214,15 @@ def mean_of_sequences(sequences: list, lengths: np.ndarray) -> np.ndarray:
     Returns
     -------
     means : ndarray of shape (n_rows, dim), dtype float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.utils import mean_of_sequences
+    >>> sequences = [np.array([[0.0, 2.0], [2.0, 4.0]]), np.array([[1.0, 1.0]])]
+    >>> mean_of_sequences(sequences, np.array([2, 1]))
+    array([[1., 3.],
+           [1., 1.]], dtype=float32)
     """
     return stats_of_sequences(sequences, lengths, ("mean",))
 
