@@ -177,7 +177,41 @@ def modality_importance(
 
 
 def summarise_importance(importance: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over folds of each configuration's modality importances."""
+    """Mean and std over folds of each configuration's modality importances.
+
+    Parameters
+    ----------
+    importance : DataFrame
+        From :func:`modality_importance`, one row per configuration, method,
+        modality and fold.
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per configuration, method and modality.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_mmer import (ModalitySelector, TemporalMeanPool,
+    ...     evaluate_configurations, make_emotion_dataset)
+    >>> data = make_emotion_dataset(n_samples=80,
+    ...     dims={"acoustic": 4, "lexical": 6}, random_state=0)
+    >>> def model(*modalities):
+    ...     return make_pipeline(ModalitySelector(list(modalities)),
+    ...                          TemporalMeanPool(), LogisticRegression())
+    >>> result = evaluate_configurations(
+    ...     {"lexical": model("lexical"), "both": model("acoustic", "lexical")},
+    ...     data.data, data.target, groups=data.groups, cv=2,
+    ...     return_estimators=True)
+    >>> from sklearn_mmer.evaluation import modality_importance, summarise_importance
+    >>> importance = modality_importance(result, data.data, data.target,
+    ...     groups=data.groups, random_state=0)
+    >>> summary = summarise_importance(importance)
+    >>> sorted(set(summary["modality"]))
+    ['acoustic', 'lexical']
+    """
     grouped = importance.groupby(["configuration", "method", "modality"], sort=False)
     summary = grouped["importance"].agg(
         importance_mean="mean", importance_std=lambda s: float(np.std(s))

@@ -24,6 +24,14 @@ def load_audio(
     array (or ``(samples, channels)``) recorded at ``input_sample_rate``.
     Raises :class:`MediaProblem` for a missing, empty, unreadable, truncated,
     non-finite or silent recording.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.features import load_audio
+    >>> tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(8000) / 8000)
+    >>> load_audio(tone, 16000, input_sample_rate=8000).shape  # resampled
+    (16000,)
     """
     require("soundfile", "audio")
     require("librosa", "audio")

@@ -113,6 +113,26 @@ def extract_features(
     ExtractionError
         With ``on_error="raise"``, for the first row that cannot be
         extracted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import soundfile
+    >>> from sklearn_mmer import load_features
+    >>> from sklearn_mmer.features import AudioFrameFeatures, extract_features
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
+    >>> for name in ("a", "b"):
+    ...     soundfile.write(folder / f"{name}.wav", tone, 16000)
+    >>> table = pd.DataFrame({"utterance": ["a", "b"], "speaker": ["s1", "s2"],
+    ...                       "label": [0, 1], "audio": ["a.wav", "b.wav"]})
+    >>> done = extract_features(folder, table, folder / "features.zip",
+    ...                         [("audio", AudioFrameFeatures("mfcc"))])
+    >>> load_features(done.path).data["acoustic"].iloc[0].shape
+    (101, 39)
     """
     media_dir = Path(media_dir).expanduser()
     if not media_dir.is_dir():

