@@ -133,6 +133,8 @@ def extract_features(
     ...                         [("audio", AudioFrameFeatures("mfcc"))])
     >>> load_features(done.path).data["acoustic"].iloc[0].shape
     (101, 39)
+    >>> import shutil
+    >>> shutil.rmtree(folder)
     """
     media_dir = Path(media_dir).expanduser()
     if not media_dir.is_dir():
