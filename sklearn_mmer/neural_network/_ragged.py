@@ -16,6 +16,7 @@ from ..utils import (
     check_column_dim,
     check_table,
     describe_row,
+    frame_shapes,
 )
 
 
@@ -128,29 +129,10 @@ def _column_shapes(column, name, index, expected_dim):
         check_column_dim(np.ones(len(column), dtype=np.intp), name, index, expected_dim)
         return np.ones(len(column), dtype=np.int64), 1, None
     column = [
-        cell
-        if type(cell) is np.ndarray and cell.dtype.kind in "biuf"
-        else cell_as_array(cell, name, index, position)
+        cell_as_array(cell, name, index, position)
         for position, cell in enumerate(column)
     ]
-    shapes = [cell.shape for cell in column]
-    ndims = np.fromiter(map(len, shapes), dtype=np.intp, count=len(shapes))
-    bad = np.flatnonzero((ndims < 1) | (ndims > 2))
-    if bad.size:
-        position = int(bad[0])
-        raise ValueError(
-            f"{describe_row(index, position)}, column {name!r}: expected a 2-D "
-            f"(frames, dim) or 1-D (dim,) array, got shape {shapes[position]}."
-        )
-    dims = np.array([shape[-1] for shape in shapes], dtype=np.intp)
-    lengths = np.array([shape[0] if len(shape) == 2 else 1 for shape in shapes])
-    empty = np.flatnonzero((lengths == 0) | (dims == 0))
-    if empty.size:
-        position = int(empty[0])
-        raise ValueError(
-            f"{describe_row(index, position)}, column {name!r}: the array of shape "
-            f"{shapes[position]} has zero frames or zero features."
-        )
+    lengths, dims, _ = frame_shapes(column, name, index)
     dim = check_column_dim(dims, name, index, expected_dim)
     return lengths.astype(np.int64), dim, column
 

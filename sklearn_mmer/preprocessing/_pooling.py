@@ -21,6 +21,7 @@ from ..utils import (
     check_statistics,
     check_table,
     describe_row,
+    frame_shapes,
     is_missing_cell,
     stats_of_sequences,
 )
@@ -382,7 +383,7 @@ def _pool_checking_each_cell(cells, name, index, stats):
     """Check each cell; return ``(block, frame_dim, whether all are vectors)``."""
     if not _all_numeric_arrays(cells):
         cells = [cell_as_array(cell, name, index, i) for i, cell in enumerate(cells)]
-    lengths, dims, ndims = _frame_shapes(cells, name, index)
+    lengths, dims, ndims = frame_shapes(cells, name, index)
     check_column_dim(dims, name, index, None)
     if (ndims == 1).all():
         return np.stack(cells).astype(np.float32, copy=False), int(dims[0]), True
@@ -395,35 +396,6 @@ def _all_numeric_arrays(cells):
     return all(type(cell) is np.ndarray for cell in cells) and all(
         cell.dtype.kind in "biuf" for cell in cells
     )
-
-
-def _frame_shapes(arrays, name, index):
-    """Frame counts, dimensions and ndims of numeric arrays, checked at once."""
-    shapes = [array.shape for array in arrays]
-    ndims = np.fromiter(map(len, shapes), dtype=np.intp, count=len(shapes))
-    bad = np.flatnonzero((ndims < 1) | (ndims > 2))
-    if bad.size:
-        position = int(bad[0])
-        raise ValueError(
-            f"{describe_row(index, position)}, column {name!r}: expected a 2-D "
-            f"(frames, dim) or 1-D (dim,) array, got shape {shapes[position]}."
-        )
-    dims = np.fromiter(
-        (shape[-1] for shape in shapes), dtype=np.intp, count=len(shapes)
-    )
-    lengths = np.fromiter(
-        (shape[0] if len(shape) == 2 else 1 for shape in shapes),
-        dtype=np.intp,
-        count=len(shapes),
-    )
-    empty = np.flatnonzero((lengths == 0) | (dims == 0))
-    if empty.size:
-        position = int(empty[0])
-        raise ValueError(
-            f"{describe_row(index, position)}, column {name!r}: the array of shape "
-            f"{shapes[position]} has zero frames or zero features."
-        )
-    return lengths, dims, ndims
 
 
 def _check_finite(block, name, index):

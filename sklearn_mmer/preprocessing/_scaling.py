@@ -12,7 +12,7 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils import check_table, describe_row, is_missing_cell
+from ..utils import cell_as_array, check_table, describe_row, is_missing_cell
 
 
 class ModalityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -214,26 +214,13 @@ def _column_statistics(cells, name, index):
 
 
 def _as_array(cell, name, index, position):
-    where = f"{describe_row(index, position)}, column {name!r}"
-    if isinstance(cell, str | bytes):
-        raise ValueError(f"{where}: expected a numeric array, got the string {cell!r}.")
-    try:
-        array = np.asarray(cell)
-    except ValueError as exc:
-        raise ValueError(f"{where}: cannot read the cell as an array ({exc}).") from exc
-    if array.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {where} holds complex values.")
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{where}: expected a numeric array, got dtype {array.dtype} "
-            f"({type(cell).__name__})."
-        )
-    if array.ndim == 0:
-        array = array.reshape(1)
+    """Read a present cell as a non-empty 1-D or 2-D numeric array, or raise."""
+    array = cell_as_array(cell, name, index, position)
     if array.ndim > 2 or array.size == 0:
         raise ValueError(
-            f"{where}: expected a non-empty 2-D (frames, dim) or 1-D (dim,) "
-            f"array, got shape {array.shape}."
+            f"{describe_row(index, position)}, column {name!r}: expected a "
+            "non-empty 2-D (frames, dim) or 1-D (dim,) array, got shape "
+            f"{array.shape}."
         )
     return array
 

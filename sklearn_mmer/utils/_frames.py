@@ -388,3 +388,45 @@ def check_column_dim(
             f"({wrong.size} row(s) differ)."
         )
     return expected_dim
+
+
+def frame_shapes(arrays: list, name: str, index: Sequence | None):
+    """Frame counts, dimensions and ndims of numeric arrays, checked at once.
+
+    Every array must be 2-D ``(frames, dim)`` or 1-D ``(dim,)`` (one frame),
+    with at least one frame and one feature; the first that is not is named.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.utils import frame_shapes
+    >>> lengths, dims, ndims = frame_shapes(
+    ...     [np.zeros((3, 4)), np.zeros(4)], "acoustic", None)
+    >>> lengths.tolist(), dims.tolist(), ndims.tolist()
+    ([3, 1], [4, 4], [2, 1])
+    """
+    shapes = [array.shape for array in arrays]
+    ndims = np.fromiter(map(len, shapes), dtype=np.intp, count=len(shapes))
+    bad = np.flatnonzero((ndims < 1) | (ndims > 2))
+    if bad.size:
+        position = int(bad[0])
+        raise ValueError(
+            f"{describe_row(index, position)}, column {name!r}: expected a 2-D "
+            f"(frames, dim) or 1-D (dim,) array, got shape {shapes[position]}."
+        )
+    dims = np.fromiter(
+        (shape[-1] for shape in shapes), dtype=np.intp, count=len(shapes)
+    )
+    lengths = np.fromiter(
+        (shape[0] if len(shape) == 2 else 1 for shape in shapes),
+        dtype=np.intp,
+        count=len(shapes),
+    )
+    empty = np.flatnonzero((lengths == 0) | (dims == 0))
+    if empty.size:
+        position = int(empty[0])
+        raise ValueError(
+            f"{describe_row(index, position)}, column {name!r}: the array of shape "
+            f"{shapes[position]} has zero frames or zero features."
+        )
+    return lengths, dims, ndims
