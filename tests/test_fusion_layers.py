@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
+from sklearn_mmer.neural_network._encoders import ENCODERS
 from sklearn_mmer.neural_network._fusion_layers import (
     FUSIONS,
-    MaskedMeanEncoder,
+    FrameSequenceEncoder,
     MultimodalModule,
     drop_modalities,
 )
@@ -60,15 +61,40 @@ def test_modality_dropout_never_drops_every_modality_of_a_row():
     assert 0.69 < share < 0.73
 
 
-def test_masked_mean_encoder_ignores_padding():
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_frame_sequence_encoder_ignores_padding(encoder):
     torch.manual_seed(0)
-    encoder = MaskedMeanEncoder(4, (6,)).eval()
+    module = FrameSequenceEncoder(
+        4, (6,), encoder=encoder, hidden_size=8, n_heads=2, dropout=0.5
+    ).eval()
     frames = torch.randn(1, 3, 4)
     padded = torch.cat([frames, torch.full((1, 5, 4), 1e3)], dim=1)
     mask = torch.tensor([[True] * 3 + [False] * 5])
-    torch.testing.assert_close(
-        encoder(padded, mask), encoder(frames, torch.ones(1, 3, dtype=torch.bool))
-    )
+    alone = module(frames, torch.ones(1, 3, dtype=torch.bool))
+    assert alone.shape == (1, 6)
+    torch.testing.assert_close(module(padded, mask), alone, rtol=1e-5, atol=1e-5)
+
+
+def test_frame_modalities_come_as_padded_frames_beside_the_vectors():
+    torch.manual_seed(0)
+    module = MultimodalModule(
+        [3, 4],
+        2,
+        encoder_layer_sizes=(8,),
+        frame_modalities=[True, False],
+        sequence_params={"encoder": "gru", "hidden_size": 5},
+    ).eval()
+    assert isinstance(module.encoders[0], FrameSequenceEncoder)
+    X = torch.cat([torch.randn(2, 4), torch.ones(2, 2)], dim=1)  # lexical, presence
+    frames = torch.randn(2, 6, 3)
+    mask = torch.tensor([[True] * 6, [True] * 2 + [False] * 4])
+    with torch.no_grad():
+        out = module(X, [frames], [mask])
+        X[1, -2] = 0.0  # row 1's frames are missing: they must not count
+        hidden = module(X, [frames], [mask])[1]
+        frames[1] = 100.0
+        torch.testing.assert_close(module(X, [frames], [mask])[1], hidden)
+    assert out.shape == (2, 2) and torch.isfinite(out).all()
 
 
 def test_tensor_fusion_too_wide_points_at_low_rank():
@@ -87,7 +113,7 @@ def test_table_is_read_into_vectors_and_presence():
     )
     blocks = read_modalities([X[c].to_numpy() for c in X], X.columns, X.index)
     np.testing.assert_array_equal(blocks.present, [[1, 1, 1], [0, 1, 0], [1, 0, 1]])
-    np.testing.assert_allclose(blocks.vectors[0], [[1, 1], [0, 0], [1, 3]])
+    np.testing.assert_allclose(blocks.blocks[0], [[1, 1], [0, 0], [1, 3]])
     assert blocks.as_matrix().shape == (3, 2 + 3 + 1 + 3)
     with pytest.raises(ValueError, match=r"row 'u1' \(position 1\) has no modality"):
         read_modalities(

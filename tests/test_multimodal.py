@@ -11,6 +11,7 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold
+from skorch.dataset import Dataset
 
 from sklearn_mmer import (
     TorchMultimodalClassifier,
@@ -221,3 +222,131 @@ def test_neural_fusion_defaults_and_overrides():
     params = make_neural_fusion(MODALITIES, "tensor", dropout=0.0).get_params()
     assert params["classifier__dropout"] == 0.0
     assert params["classifier__fusion"] == "tensor"
+
+
+# Sequence encoders on the frame modalities ------------------------------------
+
+SEQUENCE = {**FAST, "hidden_size": 8, "n_heads": 2}
+
+
+@pytest.mark.parametrize("encoder", ["gru", "transformer", "conv", "none"])
+def test_padding_never_changes_a_prediction(gappy, encoder):
+    X, y = gappy.data, gappy.target
+    clf = TorchMultimodalClassifier(
+        encoder=encoder, **{**SEQUENCE, "max_iter": 2}, random_state=0
+    ).fit(X, y)
+    assert clf.frame_modalities_ == (True, True, False)
+    visual = X["visual"].map(lambda cell: 99 if is_missing_cell(cell) else len(cell))
+    shortest = visual.to_numpy().argmin()  # a row with 2 visual frames
+    gap = X["acoustic"].map(is_missing_cell).to_numpy().argmax()
+    rows = [shortest, gap]
+    # All rows make one batch: every modality padded to its longest (6).
+    together = clf.predict_proba(X)[rows]
+    alone = np.vstack([clf.predict_proba(X.iloc[[row]]) for row in rows])
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_attention_weights_over_padded_frames_are_zero(gappy):
+    X, y = gappy.data, gappy.target
+    clf = TorchMultimodalClassifier(
+        encoder="gru", **{**SEQUENCE, "max_iter": 2}, random_state=0
+    ).fit(X, y)
+    inputs = clf._validate_inputs(X, reset=False)
+    batch, _ = next(iter(clf._iterator(Dataset(inputs, None), batch_size=len(X))))
+    for encoder, x, mask in zip(
+        clf.module_.encoders[:2], batch["frames"], batch["masks"], strict=True
+    ):
+        assert (~mask).any()  # some rows are padded
+        with torch.no_grad():
+            weights = encoder.sequence.attention_weights(x, mask)
+        assert torch.all(weights[~mask] == 0) and torch.all(weights[mask] > 0)
+        torch.testing.assert_close(weights.sum(dim=1), torch.ones(len(X)))
+
+
+def test_sequence_encoders_learn_and_keep_rows_with_missing_modalities(gappy):
+    X, y = gappy.data, gappy.target
+    missing = X.map(is_missing_cell).to_numpy()
+    clf = TorchMultimodalClassifier(encoder="gru", **SEQUENCE, random_state=0)
+    predicted = clf.fit(X, y).predict(X)
+    assert clf.modality_dims_ == (8, 8, 8)
+    gaps = missing.any(axis=1)
+    assert (predicted == y).mean() > 0.6
+    assert (predicted[gaps] == y[gaps]).mean() > 0.5
+    # Rows with the lexical vector alone, or the frames alone.
+    lexical_only = X.iloc[:3].assign(visual=None, acoustic=None)
+    frames_only = X.iloc[:3].assign(lexical=None)
+    assert clf.predict(lexical_only).shape == clf.predict(frames_only).shape == (3,)
+    # Utterance-level vectors in a frame column are one-frame sequences.
+    one_frame = X.iloc[:3].assign(acoustic=[np.ones(8)] * 3)
+    assert np.isfinite(clf.predict_proba(one_frame)).all()
+    with pytest.raises(ValueError, match="has no modality"):
+        clf.predict(X.iloc[:2].assign(visual=None, acoustic=None, lexical=None))
+    bad = X.iloc[:2].copy()
+    bad.iloc[1, 0] = np.full((3, 8), np.nan)
+    with pytest.raises(ValueError, match=r"column 'visual'.*NaN or infinite"):
+        clf.predict(bad)
+
+
+def test_sequence_encoder_same_seed_same_model(gappy):
+    X, y = gappy.data, gappy.target
+    params = {**SEQUENCE, "max_iter": 3, "modality_dropout": 0.3, "dropout": 0.2}
+    state = torch.random.get_rng_state()
+    first = TorchMultimodalClassifier(encoder="gru", **params, random_state=3)
+    first.fit(X, y)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    second = TorchMultimodalClassifier(encoder="gru", **params, random_state=3)
+    other = TorchMultimodalClassifier(encoder="gru", **params, random_state=4)
+    second.fit(X, y)
+    other.fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    assert first.loss_curve_ == second.loss_curve_
+    assert not np.allclose(first.predict_proba(X), other.predict_proba(X))
+
+
+def test_grid_search_over_the_encoder_with_groups(gappy):
+    X, y, groups = gappy.data, gappy.target, gappy.groups
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = request_groups(
+            make_neural_fusion(
+                MODALITIES, **SEQUENCE, early_stopping=True, random_state=0
+            )
+        )
+        search = GridSearchCV(
+            pipe, {"classifier__encoder": ["mean", "gru"]}, cv=GroupKFold(2)
+        ).fit(X, y, groups=groups)
+    assert search.cv_results_["param_classifier__encoder"].tolist() == ["mean", "gru"]
+    assert search.cv_results_["mean_test_score"].min() > 0.4
+    best = search.best_estimator_[-1]
+    assert best.validation_indices_ is not None
+    expected = (False, False, False) if best.encoder == "mean" else (True, True, False)
+    assert best.frame_modalities_ == expected
+
+
+def test_sequence_encoder_clone_pickle_and_a_model_saved_on_cuda(gappy):
+    X, y = gappy.data, gappy.target
+    clf = TorchMultimodalClassifier(
+        encoder="transformer", pooling="stats", **{**SEQUENCE, "max_iter": 2}
+    )
+    assert clone(clf).get_params() == clf.get_params()
+    expected = clf.set_params(random_state=0).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(clf)).predict_proba(X), expected
+    )
+    if torch.cuda.is_available():
+        return  # the simulation below needs a machine without CUDA
+    clf.net_.device = "cuda"  # as if trained on a GPU; tensors are stored device-free
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skorch's DeviceWarning says what we expect
+        loaded = pickle.loads(pickle.dumps(clf))
+    assert str(loaded.net_.device) == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+
+
+def test_sequence_encoder_parameters_are_checked(gappy):
+    X, y = gappy.data, gappy.target
+    with pytest.raises(ValueError, match="encoder"):
+        TorchMultimodalClassifier(encoder="lstm").fit(X, y)
+    with pytest.raises(ValueError, match="pooling"):
+        TorchMultimodalClassifier(encoder="gru", pooling="max").fit(X, y)
+    with pytest.raises(ValueError, match="hidden_size=6 must be a multiple"):
+        TorchMultimodalClassifier(encoder="transformer", hidden_size=6).fit(X, y)

@@ -44,7 +44,8 @@ def make_neural_fusion(
         The fusion layer (see :class:`TorchMultimodalClassifier`).
     **params
         Other parameters of the :class:`TorchMultimodalClassifier`, e.g.
-        ``max_iter=100`` or ``random_state=0``. Unless given,
+        ``encoder="gru"`` (a sequence encoder over the frame modalities
+        instead of their mean), ``max_iter=100`` or ``random_state=0``. Unless given,
         ``early_stopping=True``, ``dropout=0.3`` and ``modality_dropout=0.3``,
         which scored best on the real CMU-MOSI set (the network overfits its
         weaker modalities without them). Pass the speakers to ``fit``
@@ -55,7 +56,8 @@ def make_neural_fusion(
     -------
     pipeline : sklearn.pipeline.Pipeline
         Steps ``select``, ``scale``, ``classifier``; tune through
-        ``classifier__<param>``, e.g. ``classifier__fusion``.
+        ``classifier__<param>``, e.g. ``classifier__fusion`` or
+        ``classifier__encoder``.
 
     See Also
     --------

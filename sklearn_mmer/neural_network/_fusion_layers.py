@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._encoders import SequenceEncoder
 from ._module import ACTIVATIONS
 
 # A tensor fusion wider than this many features would not fit a sensible
@@ -59,22 +60,47 @@ class MLPEncoder(nn.Module):
         return X
 
 
-class MaskedMeanEncoder(nn.Module):
-    """Mean over the real frames of padded sequences, then an MLP.
+class FrameSequenceEncoder(nn.Module):
+    """A :class:`SequenceEncoder` over a modality's frames, then an MLP.
 
-    ``forward(x[B, T, D], mask[B, T]) -> [B, output_size]``, the interface of
-    the sequence encoders; padded frames (``mask`` False) never count.
+    ``forward(x[B, T, D], mask[B, T]) -> [B, output_size]``: the frames go
+    through the sequence encoder and its masked pooling over time (padded
+    frames never count), then an :class:`MLPEncoder` to the embedding size
+    the fusion expects.
+
+    Parameters
+    ----------
+    n_features : int
+        Features per frame.
+    layer_sizes : sequence of int
+        Layers of the MLP after the pooling; the last is the embedding size.
+    activation : str
+        A key of ``ACTIVATIONS``.
+    dropout : float
+        Dropout inside the sequence encoder, on its pooled output and after
+        each MLP layer.
+    **sequence_params
+        ``encoder``, ``pooling``, ``hidden_size``, ``num_layers``,
+        ``bidirectional``, ``n_heads``, ``kernel_size`` of the
+        :class:`SequenceEncoder`.
     """
 
-    def __init__(self, n_features, layer_sizes, activation="relu", dropout=0.0):
+    def __init__(
+        self, n_features, layer_sizes, activation="relu", dropout=0.0, **sequence_params
+    ):
         super().__init__()
-        self.mlp = MLPEncoder(n_features, layer_sizes, activation, dropout)
+        self.sequence = SequenceEncoder(n_features, dropout=dropout, **sequence_params)
+        self.mlp = MLPEncoder(
+            self.sequence.output_size, layer_sizes, activation, dropout
+        )
+        self.dropout = dropout
         self.output_size = self.mlp.output_size
 
     def forward(self, X, mask):
-        weights = mask.to(X.dtype).unsqueeze(-1)
-        counts = weights.sum(dim=1).clamp_min(1.0)
-        return self.mlp((X * weights).sum(dim=1) / counts)
+        pooled = self.sequence(X, mask)
+        if self.dropout:
+            pooled = F.dropout(pooled, self.dropout, self.training)
+        return self.mlp(pooled)
 
 
 class ConcatFusion(nn.Module):
@@ -250,15 +276,19 @@ def drop_modalities(present, rate):
 class MultimodalModule(nn.Module):
     """Encoders per modality, a fusion layer, an MLP head.
 
-    The input is one float32 matrix: the modalities' vectors side by side
-    (``modality_sizes`` columns each, zeros where missing), then one
+    The input ``X`` is one float32 matrix: the vector modalities side by
+    side (``modality_sizes`` columns each, zeros where missing), then one
     presence column (1.0 or 0.0) per modality. One matrix lets the batches
-    be views of one tensor, as for :class:`MLPModule`.
+    be views of one tensor, as for :class:`MLPModule`. Modalities flagged in
+    ``frame_modalities`` are not in the matrix: each comes as padded frames
+    ``frames[i]`` ``[B, T_i, size]`` with its mask ``masks[i]`` ``[B, T_i]``
+    (in column order) and goes through a :class:`FrameSequenceEncoder`.
 
     Parameters
     ----------
     modality_sizes : sequence of int
-        Width of each modality's vectors.
+        Width of each modality's vectors (of its frames, for a frame
+        modality).
     n_classes : int
         Number of logits.
     fusion : str
@@ -270,11 +300,17 @@ class MultimodalModule(nn.Module):
     activation : str
         Non-linearity of encoders and head.
     dropout : float
-        Dropout after each encoder and head layer.
+        Dropout after each encoder and head layer (and inside the sequence
+        encoders).
     modality_dropout : float
         Probability of hiding a present modality of a training row.
     rank : int
         Rank of the low-rank fusion.
+    frame_modalities : sequence of bool, default=()
+        Which modalities come as frames; empty: none.
+    sequence_params : dict, default=None
+        Parameters of the frame modalities' :class:`SequenceEncoder`
+        (``encoder``, ``pooling``, ``hidden_size``...).
     """
 
     def __init__(
@@ -288,13 +324,35 @@ class MultimodalModule(nn.Module):
         dropout: float = 0.0,
         modality_dropout: float = 0.0,
         rank: int = 4,
+        frame_modalities: Sequence[bool] = (),
+        sequence_params: dict | None = None,
     ):
         super().__init__()
         self.modality_sizes = list(modality_sizes)
-        self.encoders = nn.ModuleList(
-            MLPEncoder(size, encoder_layer_sizes, activation, dropout)
-            for size in self.modality_sizes
+        self.frame_modalities = list(frame_modalities) or [False] * len(
+            self.modality_sizes
         )
+        self.encoders = nn.ModuleList(
+            FrameSequenceEncoder(
+                size,
+                encoder_layer_sizes,
+                activation,
+                dropout,
+                **(sequence_params or {}),
+            )
+            if frames
+            else MLPEncoder(size, encoder_layer_sizes, activation, dropout)
+            for size, frames in zip(
+                self.modality_sizes, self.frame_modalities, strict=True
+            )
+        )
+        self.vector_sizes = [
+            size
+            for size, frames in zip(
+                self.modality_sizes, self.frame_modalities, strict=True
+            )
+            if not frames
+        ]
         embedding_size = encoder_layer_sizes[-1]
         self.fusion = FUSIONS[fusion](
             len(self.modality_sizes), embedding_size, rank=rank, dropout=dropout
@@ -305,17 +363,20 @@ class MultimodalModule(nn.Module):
         self.output = nn.Linear(self.head.output_size, n_classes)
         self.modality_dropout = modality_dropout
 
-    def forward(self, X):
-        """Return the logits of a batch (see the class docstring for ``X``)."""
+    def forward(self, X, frames=(), masks=()):
+        """Return the logits of a batch (see the class docstring)."""
         n_modalities = len(self.modality_sizes)
-        *blocks, present = torch.split(X, [*self.modality_sizes, n_modalities], 1)
+        *blocks, present = torch.split(X, [*self.vector_sizes, n_modalities], 1)
         present = present > 0.5
         if self.training and self.modality_dropout:
             present = drop_modalities(present, self.modality_dropout)
+        vectors, sequences = iter(blocks), iter(zip(frames, masks, strict=True))
         embeddings = torch.stack(
             [
-                encoder(block)
-                for encoder, block in zip(self.encoders, blocks, strict=True)
+                encoder(*next(sequences)) if is_frames else encoder(next(vectors))
+                for encoder, is_frames in zip(
+                    self.encoders, self.frame_modalities, strict=True
+                )
             ],
             dim=1,
         )

@@ -89,11 +89,12 @@ def _dataset_tensors(dataset, device):
     return X.to(home), None if y is None else y.to(home)
 
 
-def _fits_on(device, X, y):
+def _fits_on(device, *tensors):
+    """Whether the tensors (None counts as nothing) fit the device's share."""
     if device.type != "cuda":
         return True
     free_bytes, _ = torch.cuda.mem_get_info(device)
-    needed = X.nbytes + (0 if y is None else y.nbytes)
+    needed = sum(tensor.nbytes for tensor in tensors if tensor is not None)
     return needed <= _GPU_MEMORY_SHARE * free_bytes
 
 
@@ -148,6 +149,7 @@ class BucketBatchIterator(TensorBatchIterator):
         self._lengths = sequences.lengths.to(home)
         self._starts = sequences.starts.to(home)
         self._host_lengths = sequences.lengths.numpy()
+        self._values_per_frame = max(1, frames.shape[1])
         self._in_order = None if shuffle else self._ordered_batches()
 
     def __len__(self):
@@ -176,7 +178,7 @@ class BucketBatchIterator(TensorBatchIterator):
 
     def _ordered_batches(self):
         """Return consecutive rows cut into batches of bounded padded size."""
-        width = max(1, self._frames.shape[1])
+        width = self._values_per_frame
         bounds, longest = [], []
         start = batch_longest = 0
         for position, length in enumerate(self._host_lengths.tolist()):
@@ -192,21 +194,97 @@ class BucketBatchIterator(TensorBatchIterator):
         return torch.arange(len(self._host_lengths)), bounds, longest
 
     def _batch(self, rows, n_frames):
-        positions = torch.arange(n_frames, device=rows.device)
-        lengths = self._lengths[rows]
-        mask = positions < lengths.unsqueeze(1)
-        # Padded positions gather the row's first frame, then become zeros.
-        index = self._starts[rows].unsqueeze(1) + positions * mask
-        x = self._frames.index_select(0, index.view(-1))
-        x = x.view(len(rows), n_frames, self._frames.shape[1])
-        x.masked_fill_(~mask.unsqueeze(-1), 0.0)
+        x, mask = _padded(self._frames, self._starts, self._lengths, rows, n_frames)
         y = None if self._y is None else self._y[rows.to(self._y.device)]
         if x.device != self.device:
             x, mask = x.to(self.device), mask.to(self.device)
         return {"x": x, "mask": mask}, y
 
 
+def _padded(frames, starts, lengths, rows, n_frames):
+    """Pad the rows' sequences to ``n_frames``: ``x [B, T, dim]`` and ``mask``."""
+    positions = torch.arange(n_frames, device=rows.device)
+    mask = positions < lengths[rows].unsqueeze(1)
+    # Padded positions gather the row's first frame, then become zeros.
+    index = starts[rows].unsqueeze(1) + positions * mask
+    x = frames.index_select(0, index.view(-1))
+    x = x.view(len(rows), n_frames, frames.shape[1])
+    x.masked_fill_(~mask.unsqueeze(-1), 0.0)
+    return x, mask
+
+
 def _bounds(sizes):
     """``(start, stop)`` of consecutive batches of the given sizes."""
     stops = np.cumsum(sizes)
     return list(zip((stops - sizes).tolist(), stops.tolist(), strict=True))
+
+
+class MultimodalBatchIterator(BucketBatchIterator):
+    """Batches of a multimodal table whose frame modalities stay sequences.
+
+    Batches are ``({"X": X, "frames": [x, ...], "masks": [mask, ...]}, y)``:
+    ``X`` the batch's rows of the matrix of vector modalities and presence
+    columns, then, per frame modality, its sequences padded to the longest
+    one *of that modality in the batch* and their mask (True on real
+    frames), as :class:`BucketBatchIterator` pads one column. Rows are
+    bucketed by their longest frame modality: in training, random pools of
+    rows sorted by it; otherwise dataset order, batches bounded in padded
+    size (every frame modality padded to the longest row counts).
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset
+        ``X`` the :class:`~sklearn_mmer.neural_network._table.MultimodalInputs`
+        (at least one frame modality), ``y`` the targets or None.
+    batch_size : int
+        Rows per batch (training), most rows per batch (otherwise).
+    shuffle : bool, default=False
+        Bucket and reshuffle every epoch (training).
+    device : str, default="cpu"
+        Where the batches should live.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, device="cpu"):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.device = torch.device(device)
+        inputs = dataset.X
+        y = None if dataset.y is None else torch.as_tensor(dataset.y)
+        frames = [sequences.frames for sequences in inputs.sequences]
+        fits = _fits_on(self.device, inputs.matrix, *frames, y)
+        home = self.device if fits else torch.device("cpu")
+        self._matrix = inputs.matrix.to(home)
+        self._frames = [modality.to(home) for modality in frames]
+        self._lengths = [s.lengths.to(home) for s in inputs.sequences]
+        self._starts = [s.starts.to(home) for s in inputs.sequences]
+        self._y = None if y is None else y.to(self.device)
+        self._modality_lengths = [s.lengths.numpy() for s in inputs.sequences]
+        self._host_lengths = np.max(self._modality_lengths, axis=0)
+        self._values_per_frame = max(1, sum(f.shape[1] for f in frames))
+        self._in_order = None if shuffle else self._ordered_batches()
+
+    def __iter__(self):
+        rows, bounds, _ = self._in_order or self._bucketed_batches()
+        host_rows = rows.numpy()
+        rows = rows.to(self._matrix.device, non_blocking=True)
+        for start, stop in bounds:
+            batch = host_rows[start:stop]
+            longest = [int(lengths[batch].max()) for lengths in self._modality_lengths]
+            yield self._batch(rows[start:stop], longest)
+
+    def _batch(self, rows, longest):
+        padded = [
+            _padded(frames, starts, lengths, rows, n_frames)
+            for frames, starts, lengths, n_frames in zip(
+                self._frames, self._starts, self._lengths, longest, strict=True
+            )
+        ]
+        X = self._matrix.index_select(0, rows)
+        y = None if self._y is None else self._y[rows.to(self._y.device)]
+        if X.device != self.device:
+            X = X.to(self.device)
+            padded = [(x.to(self.device), m.to(self.device)) for x, m in padded]
+        frames = [x for x, _ in padded]
+        masks = [mask for _, mask in padded]
+        return {"X": X, "frames": frames, "masks": masks}, y

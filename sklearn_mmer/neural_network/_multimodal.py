@@ -9,13 +9,15 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils import check_table
 from ._base import BaseTorchClassifier, check_layer_sizes, check_target
+from ._encoders import ENCODERS, POOLINGS
 from ._fusion_layers import FUSIONS, MultimodalModule
+from ._iterator import MultimodalBatchIterator, TensorBatchIterator
 from ._module import ACTIVATIONS
-from ._table import read_modalities
+from ._table import MultimodalInputs, read_modalities
 
 # As for TorchMLPClassifier: below this many multiply-adds per training
 # batch, extra CPU threads cost more than they save.
@@ -26,9 +28,10 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
     """One network over all modalities: an encoder each, a learned fusion.
 
     Each column of the multimodal table is a modality. Its cells go through
-    their own encoder (an MLP; frame sequences are first averaged over their
-    frames), the embeddings meet in a fusion layer, and an MLP head
-    classifies; everything is trained together, end to end.
+    their own encoder (an MLP on vectors; on frame sequences, their average
+    or a sequence encoder, see ``encoder``), the embeddings meet in a fusion
+    layer, and an MLP head classifies; everything is trained together, end
+    to end.
 
     **A row with a missing modality is kept.** A missing cell (``None`` or
     NaN) masks that modality's embedding, so the fusion works from the
@@ -61,10 +64,32 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
         Layers of the head after the fusion; ``()`` for a linear head.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Non-linearity of the encoders and the head.
-    encoder : {"mean"}, default="mean"
-        How a modality given as frame sequences becomes a vector: ``"mean"``
-        averages its frames (exactly the masked mean over a padded batch,
-        computed once per fit). Vector cells are used as they are.
+    encoder : {"mean", "gru", "transformer", "conv", "none"}, default="mean"
+        How a modality given as frame sequences (2-D cells) becomes a
+        vector before its MLP encoder. ``"mean"`` averages its frames once
+        per fit (exactly the masked mean over a padded batch), the fastest.
+        The others read the frames in every batch, as
+        :class:`TorchSequenceClassifier` does: a bidirectional GRU (Cho et
+        al., 2014) over the packed sequences, transformer encoder layers
+        (Vaswani et al., 2017) with a padding mask, 1-D convolutions over
+        time, or none, then ``pooling`` over time. Each frame modality is
+        padded to its own longest sequence in the batch, with its own mask,
+        so padding never changes a prediction. Vector modalities (1-D
+        cells) always take their MLP encoder.
+    pooling : {"attention", "mean", "stats"}, default="attention"
+        Pooling over the encoded frames with a sequence encoder: learned
+        attention weights (Mirsamadi et al., 2017), the mean, or mean and
+        standard deviation. Ignored with ``encoder="mean"``.
+    hidden_size : int, default=64
+        Width of the sequence encoder (per direction for the GRU).
+    num_layers : int, default=1
+        Stacked GRU, transformer or convolution layers.
+    bidirectional : bool, default=True
+        Run the GRU in both directions.
+    n_heads : int, default=4
+        Attention heads of the transformer; must divide ``hidden_size``.
+    kernel_size : int, default=3
+        Frames each convolution sees.
     modality_dropout : float in [0, 1), default=0.1
         Probability, per training row and modality, of hiding a modality
         that is present. A row never loses all its modalities: when every
@@ -113,7 +138,10 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, when ``X`` has string column names.
     modality_dims_ : tuple of int
-        Feature dimension of each modality.
+        Feature dimension of each modality (of its frames, for frames).
+    frame_modalities_ : tuple of bool
+        Which modalities the network reads as frame sequences: those with
+        2-D cells, with a sequence ``encoder``; none with ``"mean"``.
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net; ``net_.history`` holds per-epoch losses.
     module_ : torch.nn.Module
@@ -142,6 +170,10 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
     The table becomes one float32 matrix, the modalities' vectors side by
     side and a presence column per modality, so training takes batches as
     views of one device tensor, the fast path of :class:`TorchMLPClassifier`.
+    With a sequence encoder, each frame modality is kept as one matrix of
+    all its frames (a missing cell holds one zero frame, masked out by the
+    presence column), and batches are gathered from it as for
+    :class:`TorchSequenceClassifier`, rows of similar length together.
 
     The sklearn tag ``input_tags.allow_nan`` is True: missing cells are
     input this classifier handles, which
@@ -160,6 +192,11 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
     .. [4] A. Vaswani et al., "Attention Is All You Need", NeurIPS 2017;
        Y.-H. H. Tsai et al., "Multimodal Transformer for Unaligned
        Multimodal Language Sequences", ACL 2019.
+    .. [5] K. Cho et al., "Learning Phrase Representations using RNN
+       Encoder-Decoder for Statistical Machine Translation", EMNLP 2014.
+    .. [6] S. Mirsamadi, E. Barsoum and C. Zhang, "Automatic Speech Emotion
+       Recognition Using Recurrent Neural Networks with Local Attention",
+       ICASSP 2017.
 
     Examples
     --------
@@ -173,6 +210,13 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
     >>> clf = TorchMultimodalClassifier(max_iter=20, random_state=0)
     >>> clf.fit(data.data, data.target).predict(data.data).shape
     (120,)
+
+    A GRU over the frames of visual and acoustic, lexical vectors as they are:
+
+    >>> clf = TorchMultimodalClassifier(encoder="gru", hidden_size=8,
+    ...                                 max_iter=5, random_state=0)
+    >>> clf.fit(data.data, data.target).frame_modalities_
+    (True, True, False)
     """
 
     _parameter_constraints: dict = {
@@ -187,7 +231,13 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "encoder": [StrOptions({"mean"})],
+        "encoder": [StrOptions({"mean", *ENCODERS})],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "modality_dropout": [Interval(Real, 0, 1, closed="left")],
         "rank": [Interval(Integral, 1, None, closed="left")],
     }
@@ -200,6 +250,12 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
         activation: str = "relu",
         *,
         encoder: str = "mean",
+        pooling: str = "attention",
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        bidirectional: bool = True,
+        n_heads: int = 4,
+        kernel_size: int = 3,
         modality_dropout: float = 0.1,
         rank: int = 4,
         dropout: float = 0.0,
@@ -222,6 +278,12 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.encoder = encoder
+        self.pooling = pooling
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.n_heads = n_heads
+        self.kernel_size = kernel_size
         self.modality_dropout = modality_dropout
         self.rank = rank
         self.dropout = dropout
@@ -245,9 +307,41 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
         tags.input_tags.allow_nan = True
         return tags
 
+    @property
+    def _iterator(self):
+        # Frame modalities need padded batches; vectors alone, slices of one matrix.
+        if any(getattr(self, "frame_modalities_", ())):
+            return MultimodalBatchIterator
+        return TensorBatchIterator
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax of the network's output).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_modalities)
+            The modality columns seen in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Each row sums to one; columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        inputs = self._validate_inputs(X, reset=False)
+        proba = self.net_.predict_proba(inputs).astype(np.float64)
+        if isinstance(inputs, MultimodalInputs):  # laid out by length
+            proba[inputs.order] = proba.copy()
+        return proba
+
     def _check_params(self):
         self._encoder_sizes()
         check_layer_sizes(self.hidden_layer_sizes)
+        if self.encoder == "transformer" and self.hidden_size % self.n_heads:
+            raise ValueError(
+                f"hidden_size={self.hidden_size} must be a multiple of "
+                f"n_heads={self.n_heads} for the transformer encoder."
+            )
 
     def _encoder_sizes(self):
         sizes = check_layer_sizes(self.encoder_layer_sizes, "encoder_layer_sizes")
@@ -259,19 +353,42 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
         return sizes
 
     def _validate_inputs(self, X, y="no_validation", *, reset):
+        """Read the table: one matrix, or :class:`MultimodalInputs` with frames.
+
+        In :meth:`fit` the rows keep their order; in prediction, inputs with
+        frames are laid out by their longest frame modality (``order`` gives
+        each row's input position), so that batches pad little.
+        """
         name = type(self).__name__
         columns, cells, index = check_table(X, name)
         validate_data(self, X, skip_check_array=True, reset=reset)
         names = columns if columns is not None else range(len(cells))
-        blocks = read_modalities(
-            cells, names, index, None if reset else self.modality_dims_
-        )
         if reset:
-            self.modality_dims_ = tuple(block.shape[1] for block in blocks.vectors)
-        inputs = blocks.as_matrix()
+            # None: frames where the column has 2-D cells; False: average them.
+            keep = None if self.encoder != "mean" else False
+            blocks = read_modalities(cells, names, index, as_frames=[keep] * len(cells))
+            self.modality_dims_ = blocks.dims
+            self.frame_modalities_ = blocks.frame_flags
+        else:
+            blocks = read_modalities(
+                cells, names, index, self.modality_dims_, self.frame_modalities_
+            )
+        if any(self.frame_modalities_):
+            inputs = blocks.as_inputs()
+            if not reset:
+                order = np.argsort(inputs.longest(), kind="stable")
+                inputs = inputs.subset(order)
+                inputs.order = order
+        else:
+            inputs = blocks.as_matrix()
         if isinstance(y, str) and y == "no_validation":
             return inputs
         return inputs, check_target(self, y, len(inputs))
+
+    def _take(self, inputs, index):
+        if isinstance(inputs, MultimodalInputs):
+            return inputs.subset(index)
+        return inputs[index]
 
     def _module_params(self, inputs):
         return MultimodalModule, {
@@ -284,6 +401,16 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
             "dropout": self.dropout,
             "modality_dropout": self.modality_dropout,
             "rank": self.rank,
+            "frame_modalities": list(self.frame_modalities_),
+            "sequence_params": {
+                "encoder": self.encoder,
+                "pooling": self.pooling,
+                "hidden_size": self.hidden_size,
+                "num_layers": self.num_layers,
+                "bidirectional": self.bidirectional,
+                "n_heads": self.n_heads,
+                "kernel_size": self.kernel_size,
+            },
         }
 
     def _training_threads(self, inputs):
@@ -293,8 +420,18 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
         encoder = self._encoder_sizes()
         work = sum(
             sum(a * b for a, b in itertools.pairwise([dim, *encoder]))
-            for dim in self.modality_dims_
+            for dim, frames in zip(
+                self.modality_dims_, self.frame_modalities_, strict=True
+            )
+            if not frames
         )
+        if isinstance(inputs, MultimodalInputs):
+            # Per batch row: the sequence encoder's input and recurrent
+            # products over the mean number of frames (as TorchSequenceClassifier).
+            for sequences in inputs.sequences:
+                width = sequences.frames.shape[1] + self.hidden_size
+                frames = float(sequences.lengths.float().mean())
+                work += frames * width * self.hidden_size * 6
         if self.fusion == "tensor":
             head = [*check_layer_sizes(self.hidden_layer_sizes), len(self.classes_)]
             work += (encoder[-1] + 1) ** len(self.modality_dims_) * head[0]
