@@ -244,11 +244,18 @@ def test_learns_what_the_mean_over_frames_cannot_tell(order_task, encoder):
         **{**SMALL, "hidden_size": 16},
         learning_rate_init=1e-2,
         max_iter=40,
+        early_stopping=False,
         random_state=0,
     ).fit(X[:120], y[:120])
     assert clf.score(X[120:], y[120:]) > 0.85
     mean_only = TorchSequenceClassifier(
-        "none", "mean", **SMALL, learning_rate_init=1e-2, max_iter=40, random_state=0
+        "none",
+        "mean",
+        **SMALL,
+        learning_rate_init=1e-2,
+        max_iter=40,
+        early_stopping=False,
+        random_state=0,
     ).fit(X[:120], y[:120])
     assert mean_only.score(X[120:], y[120:]) < 0.7
     assert clf.n_iter_ == len(clf.loss_curve_) <= 40
