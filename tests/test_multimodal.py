@@ -24,6 +24,7 @@ from sklearn_mmer import (
     make_unimodal,
     request_groups,
 )
+from sklearn_mmer.neural_network._iterator import MultimodalBatchIterator
 from sklearn_mmer.preprocessing import pool_table
 from sklearn_mmer.utils._frames import is_missing_cell
 
@@ -265,6 +266,33 @@ def test_padding_never_changes_a_prediction(gappy, encoder):
     together = clf.predict_proba(X)[rows]
     alone = np.vstack([clf.predict_proba(X.iloc[[row]]) for row in rows])
     np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_batches_keep_every_row_once_and_pad_each_modality_to_its_own_longest(
+    gappy,
+):
+    inputs = TorchMultimodalClassifier(encoder="gru")._validate_inputs(
+        gappy.data, reset=True
+    )
+    assert [s.frames.shape[1] for s in inputs.sequences] == [8, 8]
+    torch.manual_seed(0)
+    rows = np.arange(len(inputs))  # as targets: each batch says its rows
+    batches = MultimodalBatchIterator(Dataset(inputs, rows), 16, shuffle=True)
+    seen, padded = [], False
+    for batch, batch_rows in batches:
+        seen += batch_rows.tolist()
+        assert batch["X"].shape == (len(batch_rows), 8 + 3)
+        for x, mask, sequences in zip(
+            batch["frames"], batch["masks"], inputs.sequences, strict=True
+        ):
+            lengths = sequences.lengths[batch_rows]
+            assert x.shape[1] == lengths.max() and torch.equal(mask.sum(1), lengths)
+            row = int(lengths.argmin())
+            own = sequences.subset([int(batch_rows[row])]).frames
+            torch.testing.assert_close(x[row, : len(own)], own)
+            assert torch.all(x[row, len(own) :] == 0)
+            padded |= len(own) < x.shape[1]
+    assert sorted(seen) == rows.tolist() and padded
 
 
 def test_attention_weights_over_padded_frames_are_zero(gappy):
