@@ -80,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
         "average of probabilities (soft)",
     )
     run.add_argument(
+        "--n-seeds",
+        type=_at_least(1),
+        default=1,
+        metavar="N",
+        help="average each configuration's network over N seeds, for steadier "
+        "and usually better scores at N times the training time; baselines "
+        "and the neural fusion stay single (default: 1)",
+    )
+    run.add_argument(
         "--no-figures",
         dest="figures",
         action="store_false",

@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..neural_network import TorchMLPClassifier
 from ..preprocessing import ModalitySelector, TemporalMeanPool
+from ._ensemble import make_seed_ensemble
 from ._inspect import groups_consumers
 from ._stacking import GroupedStackingClassifier, _SoftVoteWeights
 
@@ -29,7 +30,9 @@ from ._stacking import GroupedStackingClassifier, _SoftVoteWeights
 EARLY_FUSION_DEFAULTS = {"hidden_layer_sizes": (256, 128), "learning_rate_init": 5e-4}
 
 
-def make_unimodal(modality: str, *, classifier=None, **params) -> Pipeline:
+def make_unimodal(
+    modality: str, *, classifier=None, n_seeds: int = 1, **params
+) -> Pipeline:
     """Pipeline that classifies from one modality.
 
     ``select -> pool -> scale -> classifier``: keep the modality's column,
@@ -45,6 +48,12 @@ def make_unimodal(modality: str, *, classifier=None, **params) -> Pipeline:
         ``LogisticRegression()`` or ``SVC()``; used as given
         (not copied), as :class:`~sklearn.pipeline.Pipeline` does. None means
         a :class:`TorchMLPClassifier` built from ``**params``.
+    n_seeds : int, default=1
+        Train this many copies of the classifier from different seeds and
+        average their probabilities (see :func:`make_seed_ensemble`). Each
+        network starts from its own weights and holds out its own speakers
+        for early stopping, so the average has seen every training speaker
+        and varies less from seed to seed.
     **params
         Parameters of the default :class:`TorchMLPClassifier`, e.g.
         ``hidden_layer_sizes=(64,)`` or ``random_state=0``. Set those of
@@ -87,13 +96,16 @@ def make_unimodal(modality: str, *, classifier=None, **params) -> Pipeline:
             ("select", ModalitySelector([modality])),
             ("pool", TemporalMeanPool()),
             ("scale", StandardScaler()),
-            ("classifier", _final_classifier(classifier, params, "make_unimodal")),
+            (
+                "classifier",
+                _final_classifier(classifier, params, "make_unimodal", n_seeds),
+            ),
         ]
     )
 
 
 def make_early_fusion(
-    modalities: Sequence[str], *, classifier=None, **params
+    modalities: Sequence[str], *, classifier=None, n_seeds: int = 1, **params
 ) -> Pipeline:
     """Pipeline that concatenates the modalities before one classifier.
 
@@ -108,6 +120,9 @@ def make_early_fusion(
     classifier : classifier, default=None
         Any scikit-learn classifier for the last step, used as given; None
         means a :class:`TorchMLPClassifier` built from ``**params``.
+    n_seeds : int, default=1
+        Average the probabilities of this many copies of the classifier
+        trained from different seeds, as in :func:`make_unimodal`.
     **params
         Parameters of the default :class:`TorchMLPClassifier`. Unless given,
         ``hidden_layer_sizes=(256, 128)`` and ``learning_rate_init=5e-4``,
@@ -164,7 +179,10 @@ def make_early_fusion(
                 # Pooled names already carry the modality: "visual_mean_0".
                 ColumnTransformer(per_modality, verbose_feature_names_out=False),
             ),
-            ("classifier", _final_classifier(classifier, params, "make_early_fusion")),
+            (
+                "classifier",
+                _final_classifier(classifier, params, "make_early_fusion", n_seeds),
+            ),
         ]
     )
 
@@ -175,6 +193,7 @@ def make_late_fusion(
     weights: Sequence[float] | Literal["auto"] | None = None,
     *,
     classifier=None,
+    n_seeds: int = 1,
     **params,
 ) -> VotingClassifier | GroupedStackingClassifier:
     """Vote over one unimodal pipeline per modality.
@@ -200,6 +219,9 @@ def make_late_fusion(
         The classifier of every modality (each member gets its own copy), or
         one per modality by name. A modality without one, or None, gets a
         :class:`TorchMLPClassifier` built from ``**params``.
+    n_seeds : int, default=1
+        Each modality's classifier is an average over this many seeds, as in
+        :func:`make_unimodal`.
     **params
         Parameters of every default :class:`TorchMLPClassifier`; an error
         when no member uses the default network.
@@ -251,7 +273,9 @@ def make_late_fusion(
             "weights='auto' learns the weights of a soft vote from predicted "
             "probabilities; pass voting='soft' as well."
         )
-    members = _unimodal_members(modalities, classifier, params, "make_late_fusion")
+    members = _unimodal_members(
+        modalities, classifier, params, "make_late_fusion", n_seeds
+    )
     if voting == "soft":
         _check_probabilities(members, "make_late_fusion(voting='soft')")
     if learn_weights:
@@ -267,6 +291,7 @@ def make_stacking_fusion(
     cv=5,
     *,
     classifier=None,
+    n_seeds: int = 1,
     **params,
 ) -> GroupedStackingClassifier:
     """Stack one unimodal pipeline per modality under a learned combiner.
@@ -294,6 +319,9 @@ def make_stacking_fusion(
         ``groups``.
     classifier : classifier or dict of str to classifier, default=None
         As in :func:`make_late_fusion`; each needs ``predict_proba``.
+    n_seeds : int, default=1
+        Each modality's classifier is an average over this many seeds, as in
+        :func:`make_unimodal`.
     **params
         Parameters of every default :class:`TorchMLPClassifier`.
 
@@ -330,7 +358,9 @@ def make_stacking_fusion(
     8
     """
     modalities = _check_modalities(modalities)
-    members = _unimodal_members(modalities, classifier, params, "make_stacking_fusion")
+    members = _unimodal_members(
+        modalities, classifier, params, "make_stacking_fusion", n_seeds
+    )
     _check_probabilities(members, "make_stacking_fusion")
     if final_estimator is None:
         final_estimator = LogisticRegression(max_iter=1000)
@@ -391,10 +421,10 @@ def request_groups(estimator):
     return estimator
 
 
-def _final_classifier(classifier, params, builder):
-    """Return the given classifier, or the default network with ``params``."""
+def _final_classifier(classifier, params, builder, n_seeds=1):
+    """Return the classifier (by default the network), averaged over ``n_seeds``."""
     if classifier is None:
-        return TorchMLPClassifier(**params)
+        return make_seed_ensemble(TorchMLPClassifier(**params), n_seeds)
     if not is_classifier(classifier):
         raise TypeError(
             f"{builder}: classifier must be a scikit-learn classifier (with fit, "
@@ -406,10 +436,10 @@ def _final_classifier(classifier, params, builder):
             f"{sorted(params)}, which only the default TorchMLPClassifier takes. "
             "Set them on your classifier instead, e.g. LogisticRegression(C=0.1)."
         )
-    return classifier
+    return make_seed_ensemble(classifier, n_seeds)
 
 
-def _unimodal_members(modalities, classifier, params, builder):
+def _unimodal_members(modalities, classifier, params, builder, n_seeds=1):
     """``(modality, make_unimodal(...))`` pairs, each with its own classifier."""
     if isinstance(classifier, Mapping):
         unknown = sorted(set(classifier) - set(modalities))
@@ -430,11 +460,13 @@ def _unimodal_members(modalities, classifier, params, builder):
     members = []
     for modality, member_classifier in chosen.items():
         if member_classifier is None:
-            member = make_unimodal(modality, **params)
+            member = make_unimodal(modality, n_seeds=n_seeds, **params)
         else:
             _final_classifier(member_classifier, {}, builder)
             # A copy each: set_params on one member must not change the others.
-            member = make_unimodal(modality, classifier=clone(member_classifier))
+            member = make_unimodal(
+                modality, classifier=clone(member_classifier), n_seeds=n_seeds
+            )
         members.append((modality, member))
     return members
 
