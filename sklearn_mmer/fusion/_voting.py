@@ -18,7 +18,11 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import _check_method_params, check_is_fitted
+from sklearn.utils.validation import (
+    _check_method_params,
+    _num_samples,
+    check_is_fitted,
+)
 
 from ..utils import describe_row, missing_cells
 from ._inspect import required_columns
@@ -219,7 +223,7 @@ class PresentModalityVotingClassifier(VotingClassifier):
         """
         members = [m for _, m in self.estimators if m != "drop"]
         if not isinstance(X, pd.DataFrame):
-            return np.ones((len(X), len(members)), dtype=bool)
+            return np.ones((_num_samples(X), len(members)), dtype=bool)
         columns = list(X.columns)
         missing = missing_cells(X, columns)
         present = np.empty((len(X), len(members)), dtype=bool)
@@ -323,7 +327,9 @@ class PresentModalityVotingClassifier(VotingClassifier):
                 # The very call of VotingClassifier, so complete data agrees.
                 outputs.append(getattr(member, method)(X))
                 continue
-            shape = (len(X), n_classes) if method == "predict_proba" else (len(X),)
+            shape = (len(present),)
+            if method == "predict_proba":
+                shape += (n_classes,)
             if not rows.any():
                 outputs.append(np.full(shape, fill, dtype=float))
                 continue
