@@ -148,6 +148,16 @@ def test_a_row_with_no_modality_is_an_error_naming_it(emotion_data):
         fitted.predict(X)
 
 
+def test_a_member_with_no_row_to_learn_from_is_an_error(emotion_data):
+    X, y = emotion_data.data.iloc[:40].copy(), emotion_data.target[:40]
+    X["visual"] = None
+    vote = make_late_fusion(MODALITIES, classifier=LogisticRegression())
+    with pytest.raises(ValueError, match=r"member\(s\) \['visual'\]"):
+        vote.fit(X, y)
+    vote.set_params(visual="drop").fit(X, y)
+    assert vote.members_present(X).shape == (40, 2)
+
+
 def test_arrays_have_no_missing_modalities():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(30, 4)), np.arange(30) % 3

@@ -146,8 +146,9 @@ class PresentModalityVotingClassifier(VotingClassifier):
         Raises
         ------
         ValueError
-            If a row has none of the members' columns, or as
-            :class:`~sklearn.ensemble.VotingClassifier` does.
+            If a row has none of the members' columns, a member has no row
+            with its columns, or as :class:`~sklearn.ensemble.VotingClassifier`
+            does.
         """
         _raise_for_params(fit_params, self, "fit", allow=["sample_weight"])
         y_type = type_of_target(y, input_name="y")
@@ -180,6 +181,15 @@ class PresentModalityVotingClassifier(VotingClassifier):
                 {name: {"fit": _sample_weight(fit_params)} for name in names}
             )
         active = [(n, m) for n, m in zip(names, members, strict=True) if m != "drop"]
+        untrainable = [
+            name for j, (name, _) in enumerate(active) if not present[:, j].any()
+        ]
+        if untrainable:
+            raise ValueError(
+                f"No training row has the columns that member(s) {untrainable} "
+                f"of {type(self).__name__} read: nothing to fit them on. Drop "
+                "them (set_params(name='drop')) or add rows that have them."
+            )
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_single_estimator)(
                 clone(member),
