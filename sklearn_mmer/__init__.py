@@ -24,6 +24,7 @@ from .features import (
 )
 from .fusion import (
     GroupedStackingClassifier,
+    PresentModalityVotingClassifier,
     make_early_fusion,
     make_late_fusion,
     make_neural_fusion,
@@ -73,6 +74,7 @@ __all__ = [
     "make_seed_ensemble",
     "make_stacking_fusion",
     "GroupedStackingClassifier",
+    "PresentModalityVotingClassifier",
     "request_groups",
     # evaluation
     "make_configurations",

@@ -12,8 +12,9 @@ from ._extract import add_extract_parser
 
 CONFIG_HELP = (
     "comma-separated configurations among the modalities the data has "
-    "(visual, acoustic, lexical, ...), early, late, stacking and neural (one "
-    "network over all modalities that keeps rows lacking some)"
+    "(visual, acoustic, lexical, ...), early, late (a vote over the modalities "
+    "each row has), stacking and neural (one network over all modalities); "
+    "late and neural keep rows lacking some modalities"
 )
 DEMO_SAMPLES = 1336
 

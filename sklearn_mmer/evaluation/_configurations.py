@@ -65,9 +65,11 @@ def make_configurations(
         The modality columns the data has, e.g. ``data.data.columns``.
     include : sequence of str, default=None
         Names of the configurations to build, among the modalities,
-        ``"early"``, ``"late"``, ``"stacking"`` and ``"neural"``
-        (:func:`make_neural_fusion`, one network over all modalities that
-        keeps rows lacking some); all but stacking and neural when None. The
+        ``"early"``, ``"late"`` (:func:`make_late_fusion`, a vote over the
+        modalities each row has), ``"stacking"`` and ``"neural"``
+        (:func:`make_neural_fusion`, one network over all modalities); late
+        and neural keep rows lacking some modalities. All but stacking and
+        neural when None. The
         result keeps the standard order whatever the order here.
     voting : {"hard", "soft"}, default="hard"
         Voting of the late-fusion configuration (see

@@ -24,9 +24,11 @@ from ._inspect import (
 )
 from ._neural import make_neural_fusion
 from ._stacking import GroupedStackingClassifier
+from ._voting import PresentModalityVotingClassifier
 
 __all__ = [
     "GroupedStackingClassifier",
+    "PresentModalityVotingClassifier",
     "make_early_fusion",
     "make_late_fusion",
     "make_neural_fusion",

@@ -1,11 +1,11 @@
 """Unimodal, early-fusion, late-fusion and stacking models as plain sklearn objects.
 
-Every builder returns an ordinary :class:`~sklearn.pipeline.Pipeline`,
-:class:`~sklearn.ensemble.VotingClassifier` or
-:class:`~sklearn.ensemble.StackingClassifier`, so ``clone``, ``set_params``,
-grid searches, pickling and metadata routing work as for any estimator. The
-classifier at the end is the toolkit's network unless ``classifier=`` names
-another one.
+Every builder returns an ordinary :class:`~sklearn.pipeline.Pipeline`, a
+:class:`~sklearn.ensemble.VotingClassifier` (one that keeps rows with missing
+modalities) or a :class:`~sklearn.ensemble.StackingClassifier`, so ``clone``,
+``set_params``, grid searches, pickling and metadata routing work as for
+any estimator. The classifier at the end is the toolkit's network unless
+``classifier=`` names another one.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Literal
 
 from sklearn.base import clone, is_classifier
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -25,6 +24,7 @@ from ..preprocessing import ModalitySelector, TemporalMeanPool
 from ._ensemble import make_seed_ensemble
 from ._inspect import groups_consumers
 from ._stacking import GroupedStackingClassifier, _SoftVoteWeights
+from ._voting import PresentModalityVotingClassifier
 
 # The reference study trained its fusion models wider and slower.
 EARLY_FUSION_DEFAULTS = {"hidden_layer_sizes": (256, 128), "learning_rate_init": 5e-4}
@@ -195,8 +195,15 @@ def make_late_fusion(
     classifier=None,
     n_seeds: int = 1,
     **params,
-) -> VotingClassifier | GroupedStackingClassifier:
-    """Vote over one unimodal pipeline per modality.
+) -> PresentModalityVotingClassifier | GroupedStackingClassifier:
+    """Vote over one unimodal pipeline per modality, on the modalities each row has.
+
+    Each modality's pipeline is trained on the rows that have that modality,
+    and each row is decided by the modalities it has: a row whose video is
+    missing (a None or NaN cell) is voted on by its audio and words instead
+    of being left out. On complete data the vote is exactly sklearn's
+    :class:`~sklearn.ensemble.VotingClassifier`. See
+    :class:`PresentModalityVotingClassifier`.
 
     Parameters
     ----------
@@ -208,13 +215,16 @@ def make_late_fusion(
         to the tied class that comes first in ``classes_`` (sklearn's rule);
         ``weights`` can break ties differently. ``"soft"`` averages the
         predicted probabilities, so every member needs ``predict_proba``.
+        Either way, only the modalities a row has take part.
     weights : sequence of float or "auto", default=None
-        Weight of each modality's vote; equal weights when None. ``"auto"``
+        Weight of each modality's vote; equal weights when None; on a row
+        that lacks modalities, the others' weights are renormalised. ``"auto"``
         (soft voting only) learns them: the non-negative weights, summing to
         one, whose average of the modalities' probabilities has the least
         log loss on out-of-fold probabilities from 5 inner folds grouped by
         speaker, as in :func:`make_stacking_fusion` (``fit`` then takes
         ``groups``; the learned weights are ``final_estimator_.weights_``).
+        That stacked model needs every modality on every row.
     classifier : classifier or dict of str to classifier, default=None
         The classifier of every modality (each member gets its own copy), or
         one per modality by name. A modality without one, or None, gets a
@@ -228,8 +238,12 @@ def make_late_fusion(
 
     Returns
     -------
-    voting : sklearn.ensemble.VotingClassifier or GroupedStackingClassifier
-        Tune one modality through ``<modality>__classifier__<param>``. With
+    voting : PresentModalityVotingClassifier or GroupedStackingClassifier
+        A :class:`~sklearn.ensemble.VotingClassifier` subclass that
+        tolerates missing cells (its ``input_tags.allow_nan`` says so, and
+        :func:`~sklearn_mmer.evaluate_configurations` scores it on every row
+        with at least one of its modalities). Tune one modality through
+        ``<modality>__classifier__<param>``. With
         ``weights="auto"``, a :class:`GroupedStackingClassifier` whose final
         estimator is that weighted soft vote.
 
@@ -282,7 +296,7 @@ def make_late_fusion(
         return GroupedStackingClassifier(
             members, final_estimator=_SoftVoteWeights(), stack_method="predict_proba"
         )
-    return VotingClassifier(members, voting=voting, weights=weights)
+    return PresentModalityVotingClassifier(members, voting=voting, weights=weights)
 
 
 def make_stacking_fusion(

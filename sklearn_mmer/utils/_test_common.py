@@ -15,7 +15,7 @@ from ..features import (
     OpenSmileFeatures,
     SentenceEmbeddings,
 )
-from ..fusion import GroupedStackingClassifier
+from ..fusion import GroupedStackingClassifier, PresentModalityVotingClassifier
 from ..neural_network import (
     TorchMLPClassifier,
     TorchMultimodalClassifier,
@@ -61,6 +61,13 @@ def estimators_for_common_checks():
             [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))],
             cv=3,
         ),
+        PresentModalityVotingClassifier(
+            [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))]
+        ),
+        PresentModalityVotingClassifier(
+            [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))],
+            voting="soft",
+        ),
         # The extractors read a column of media (paths, signals, transcripts),
         # not a numeric matrix, and say so in their input tags: sklearn then
         # runs only its clone check on them. tests/test_features.py checks
@@ -82,6 +89,14 @@ _OBJECT_CELLS_ARE_ARRAYS = (
     "Object cells are the data model (one array per cell). A cell that is "
     "not numeric raises a ValueError naming its row and column, not the "
     "TypeError of numpy's float() conversion this check looks for."
+)
+
+_NAN_IS_A_MISSING_MODALITY_CELL = (
+    "allow_nan says that a None or NaN cell of a DataFrame column is a "
+    "missing modality, voted around by the members that read other columns. "
+    "The check puts a NaN into a plain array, where every member reads every "
+    "column and gets every row, and its LogisticRegression members reject NaN "
+    "as they should (tests/test_voting.py covers pickling with missing cells)."
 )
 
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
@@ -106,6 +121,12 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         "check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS,
     },
     "ModalityScaler": {"check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS},
+    "PresentModalityVotingClassifier": {
+        "check_estimators_pickle": _NAN_IS_A_MISSING_MODALITY_CELL,
+        "check_estimators_pickle(readonly_memmap=True)": (
+            _NAN_IS_A_MISSING_MODALITY_CELL
+        ),
+    },
     "TorchMultimodalClassifier": {"check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS},
 }
 
