@@ -37,8 +37,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _common import machine
-from sklearn.base import clone
-from sklearn.ensemble import VotingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -80,20 +78,14 @@ def with_classifier(classifier):
     return build
 
 
-def seed_ensemble(n_members):
-    """Make a learner: the toolkit's pipeline, its classifier a soft vote of seeds."""
+def seed_ensemble(n_seeds):
+    """Make a learner: the toolkit's pipeline averaged over ``n_seeds`` seeds."""
 
     def build(modalities, seed):
-        pipeline = toolkit(modalities, seed)
-        classifier = pipeline.named_steps["classifier"]
-        members = [
-            (
-                f"seed{k}",
-                clone(classifier).set_params(random_state=seed * n_members + k),
-            )
-            for k in range(n_members)
-        ]
-        return pipeline.set_params(classifier=VotingClassifier(members, voting="soft"))
+        params = {"random_state": seed, "n_seeds": n_seeds, **TOOLKIT_PARAMS}
+        if len(modalities) == 1:
+            return make_unimodal(modalities[0], **params)
+        return make_early_fusion(modalities, **params)
 
     return build
 

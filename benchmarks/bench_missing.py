@@ -1,4 +1,4 @@
-"""Missing modalities: keep the rows (neural fusion) or leave them out (the old way).
+"""Missing modalities: keep the rows (neural fusion, late vote) or leave them out.
 
 For each data set, 30% of the visual cells are removed at random (seeded),
 and three studies run with ``evaluate_configurations`` on the same
@@ -12,12 +12,19 @@ speaker-grouped folds (``GroupKFold(5)``), over several model seeds:
   complete rows alone is also given (the same rows as early fusion: a paired
   comparison).
 
+With ``--study late`` (or ``all``, the default), the same for late fusion:
+``make_late_fusion`` (which votes, row by row, over the modalities the row
+has) against sklearn's ``VotingClassifier`` over the same members, which
+cannot use a row with a missing cell (the old protocol), on the same folds;
+on complete data the two are identical (tests/test_voting.py), so that study
+runs once.
+
 Data: the demo data (``make_emotion_dataset``, pooled once: the neural
 fusion's default encoder averages frames anyway) and any feature set named
 (e.g. ``../shared/data/cmu_mosi_test31``).
 
 Run: python benchmarks/bench_missing.py [DATA ...] [--seeds 3] [--no-demo]
-[--samples 1336] [--param NAME=VALUE ...]
+[--samples 1336] [--study all|neural|late] [--param NAME=VALUE ...]
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _common import machine
+from sklearn.base import clone
+from sklearn.ensemble import VotingClassifier
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_mmer import (
@@ -38,6 +47,7 @@ from sklearn_mmer import (
     load_features,
     make_early_fusion,
     make_emotion_dataset,
+    make_late_fusion,
     make_neural_fusion,
 )
 from sklearn_mmer.preprocessing import pool_table
@@ -139,12 +149,66 @@ def run(name, data, seeds, neural_params):
     )
 
 
+def run_late(name, data, seeds):
+    """Late fusion: vote over the modalities present, or leave the row out."""
+    X, y, groups = data.data, np.asarray(data.target), np.asarray(data.groups)
+    modalities = list(X.columns)
+    gappy = remove_cells(X, MISSING_MODALITY, MISSING_SHARE)
+    complete_rows = gappy.index[gappy[MISSING_MODALITY].notna()]
+    scores = {key: [] for key in ("late", "old_cc", "late_all", "late_cc")}
+    rows_seen = {}
+    start = time.perf_counter()
+    for seed in range(seeds):
+        vote = make_late_fusion(modalities, random_state=seed)
+        old = VotingClassifier(clone(vote).estimators)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            full = evaluate_configurations({"late": vote}, X, y, groups=groups, cv=5)
+            missing = evaluate_configurations(
+                {"old": old, "late": vote}, gappy, y, groups=groups, cv=5
+            )
+        scores["late"].append(f1_on(full, "late"))
+        scores["old_cc"].append(f1_on(missing, "old"))
+        scores["late_all"].append(f1_on(missing, "late"))
+        scores["late_cc"].append(f1_on(missing, "late", complete_rows))
+        rows_seen = missing.summary["n_rows"].to_dict()
+        print(
+            f"  seed {seed}: "
+            + ", ".join(f"{k} {v[-1]:.1f}" for k, v in scores.items()),
+            flush=True,
+        )
+    elapsed = time.perf_counter() - start
+    gap = f"{MISSING_SHARE:.0%} {MISSING_MODALITY} missing"
+    table = pd.DataFrame(
+        {
+            "study": ["complete data", gap, gap, gap],
+            "configuration": [
+                "late fusion (= VotingClassifier)",
+                "VotingClassifier, rows left out (old protocol)",
+                "late fusion, votes over the modalities present, every row kept",
+                "late fusion, scored on the complete rows only",
+            ],
+            "rows": [len(X), rows_seen["old"], rows_seen["late"], len(complete_rows)],
+            "f1_micro": [np.mean(v) for v in scores.values()],
+            "std_over_seeds": [np.std(v) for v in scores.values()],
+        }
+    )
+    print(f"\n{name}, late fusion ({len(X)} rows, {seeds} seeds, {elapsed:.0f} s)")
+    print(table.round(1).to_markdown(index=False))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="*", help="feature sets (zip or folder)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-demo", dest="demo", action="store_false")
     parser.add_argument("--samples", type=int, default=1336, help="demo rows")
+    parser.add_argument(
+        "--study",
+        choices=["all", "neural", "late"],
+        default="all",
+        help="neural: early and neural fusion; late: the late-fusion vote",
+    )
     parser.add_argument(
         "--param",
         action="append",
@@ -159,17 +223,23 @@ def main():
     }
     print(machine())
     print(f"neural fusion parameters: {neural_params or 'defaults'}")
+    sets = []
     if args.demo:
         demo = make_emotion_dataset(args.samples, random_state=0)
         demo.data = pool_table(demo.data)
-        run("demo data (make_emotion_dataset)", demo, args.seeds, neural_params)
+        sets.append(("demo data (make_emotion_dataset)", demo))
     for path in map(Path, args.data):
         archive = path / "features.zip"
         if archive.is_file():  # a folder holding dataset.csv and features.zip
             data = load_features(archive, path / "dataset.csv", pool="mean")
         else:
             data = load_features(path, pool="mean")
-        run(path.name, data, args.seeds, neural_params)
+        sets.append((path.name, data))
+    for name, data in sets:
+        if args.study in ("all", "neural"):
+            run(name, data, args.seeds, neural_params)
+        if args.study in ("all", "late"):
+            run_late(name, data, args.seeds)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,11 @@ from .features import (
 )
 from .fusion import (
     GroupedStackingClassifier,
+    PresentModalityVotingClassifier,
     make_early_fusion,
     make_late_fusion,
     make_neural_fusion,
+    make_seed_ensemble,
     make_stacking_fusion,
     make_unimodal,
     request_groups,
@@ -69,8 +71,10 @@ __all__ = [
     "make_early_fusion",
     "make_late_fusion",
     "make_neural_fusion",
+    "make_seed_ensemble",
     "make_stacking_fusion",
     "GroupedStackingClassifier",
+    "PresentModalityVotingClassifier",
     "request_groups",
     # evaluation
     "make_configurations",

@@ -100,7 +100,8 @@ def test_baselines_are_scored_on_the_same_rows_and_folds(data):
 
 def test_shortcuts_are_exact_for_classical_classifiers(data):
     """Pooling once and reusing the unimodal models inside late fusion give
-    the predictions of refitting every configuration on the raw frames."""
+    the predictions of refitting every configuration on the raw frames, on
+    its own rows (late fusion also keeps rows with missing cells)."""
     configurations = {
         name: estimator
         for name, estimator in make_configurations(
@@ -127,7 +128,9 @@ def test_shortcuts_are_exact_for_classical_classifiers(data):
     X, y, groups = X.iloc[used], y[used], groups[used]
     predictions = result.predictions.set_index(["configuration", "fold"])["y_pred"]
     for name, estimator in configurations.items():
-        for fold, (train, test) in enumerate(result.splits):
+        own = result.rows_used[name].to_numpy()
+        for fold, (all_train, all_test) in enumerate(result.splits):
+            train, test = all_train[own[all_train]], all_test[own[all_test]]
             with sklearn.config_context(enable_metadata_routing=True):
                 model = request_groups(clone(estimator))
                 fit_params = (

@@ -92,24 +92,47 @@ def test_summary_is_mean_and_std_over_folds_ranked_by_f1_micro(result):
 
 def test_every_configuration_sees_the_same_rows_and_folds(result):
     by_configuration = {
-        name: sorted(zip(group["fold"], group["row"], strict=True))
+        name: set(zip(group["fold"], group["row"], strict=True))
         for name, group in result.predictions.groupby("configuration")
     }
     reference = by_configuration["visual"]
-    assert all(rows == reference for rows in by_configuration.values())
+    strict = ["visual", "acoustic", "lexical", "early"]
+    assert all(by_configuration[name] == reference for name in strict)
     n_test = result.per_fold.groupby("configuration")["n_test"].apply(list)
-    assert len({tuple(v) for v in n_test}) == 1
+    assert len({tuple(n_test[name]) for name in strict}) == 1
+    # Late fusion votes over the modalities a row has: it also sees the rows
+    # with missing cells, and its fold k holds the others' fold k.
+    assert by_configuration["late"] > reference
 
 
 def test_rows_missing_a_needed_modality_are_left_out_and_listed(data, result):
     missing = data.data.map(_missing)
-    expected = set(data.data.index[missing.any(axis=1)])
-    assert expected, "the fixture should have missing cells"
-    assert set(result.excluded.index) == expected
-    assert expected.isdisjoint(result.predictions["row"])
-    used = len(data.data) - len(expected)
-    assert result.predictions.groupby("configuration").size().eq(used).all()
-    row = result.excluded.iloc[0]
+    incomplete = set(data.data.index[missing.any(axis=1)])
+    assert incomplete, "the fixture should have missing cells"
+    strict = result.predictions.query("configuration != 'late'")
+    assert incomplete.isdisjoint(strict["row"])
+    used = len(data.data) - len(incomplete)
+    assert strict.groupby("configuration").size().eq(used).all()
+    # Late fusion uses every row with a modality: lexical is never missing,
+    # so no row is left out of the whole comparison.
+    assert result.excluded.empty
+    late = result.predictions.query("configuration == 'late'")
+    assert set(late["row"]) == set(data.data.index)
+
+
+def test_rows_no_configuration_can_use_are_listed(data):
+    X = data.data.copy()
+    X.loc[X.index[:2], "visual"] = None
+    X.loc[X.index[3], "lexical"] = None
+    result = evaluate_configurations(
+        make_configurations(MODALITIES, include=["lexical"], max_iter=2),
+        X,
+        data.target,
+        groups=data.groups,
+        cv=2,
+    )
+    assert X.index[3] in result.excluded.index
+    row = result.excluded.loc[X.index[3]]
     assert row["missing"] in row["reason"]
 
 
@@ -146,18 +169,33 @@ def test_a_splitter_that_mixes_speakers_is_refused(data):
 
 
 def test_groups_reach_every_classifier_for_early_stopping(data, result):
-    used = data.groups[
-        np.setdiff1d(np.arange(len(data.groups)), result.excluded.position)
-    ]
+    used_rows = np.setdiff1d(np.arange(len(data.groups)), result.excluded.position)
+    used = data.groups[used_rows]
     for name, estimators in result.estimators.items():
-        for (train, _), fitted in zip(result.splits, estimators, strict=True):
-            classifiers = torch_classifiers(fitted)
-            fitted_ones = [c for c in classifiers if hasattr(c, "validation_indices_")]
+        own = result.rows_used[name].to_numpy()
+        for (all_train, _), fitted in zip(result.splits, estimators, strict=True):
+            train = all_train[own[all_train]]
+            # A late-fusion member trains on the rows that have its modality.
+            members = (
+                zip(
+                    fitted.estimators_,
+                    fitted.members_present(data.data.iloc[used_rows[train]]).T,
+                    strict=True,
+                )
+                if name == "late"
+                else [(fitted, np.ones(len(train), dtype=bool))]
+            )
+            fitted_ones = [
+                (c, rows)
+                for member, rows in members
+                for c in torch_classifiers(member)
+                if hasattr(c, "validation_indices_")
+            ]
             assert fitted_ones, name
-            for classifier in fitted_ones:
-                train_groups = used[train]
+            for classifier, rows in fitted_ones:
+                train_groups = used[train][rows]
                 valid = classifier.validation_indices_
-                rest = np.setdiff1d(np.arange(len(train)), valid)
+                rest = np.setdiff1d(np.arange(len(train_groups)), valid)
                 # A speaker-disjoint split: only groups can make it so.
                 assert set(train_groups[valid]).isdisjoint(train_groups[rest]), name
 
@@ -301,13 +339,14 @@ def test_required_columns_follow_the_selections():
 
 def test_pooling_and_reuse_change_no_prediction(data, result):
     """The engine pools frames once before the folds and assembles late fusion
-    from the unimodal models it fitted; refitting every configuration on every
-    fold from the raw frames must give the very same predictions."""
+    from the unimodal models it fitted where that is exact; refitting every
+    configuration on every fold from the raw frames, on its own rows, must
+    give the very same predictions."""
     X, y, groups = data.data, data.target, data.groups
-    complete = X.notna().all(axis=1).to_numpy()
-    X, y, groups = X[complete], y[complete], groups[complete]
     for name, estimator in result.configurations.items():
-        for fold, (train, test) in enumerate(result.splits):
+        own = result.rows_used[name].to_numpy()
+        for fold, (all_train, all_test) in enumerate(result.splits):
+            train, test = all_train[own[all_train]], all_test[own[all_test]]
             with sklearn.config_context(enable_metadata_routing=True):
                 model = request_groups(clone(estimator))
                 model.fit(X.iloc[train], y[train], groups=groups[train])
@@ -345,8 +384,15 @@ def test_pooling_up_front_only_where_every_path_pools(estimator, expected):
     assert pools_before_reading(estimator) is expected
 
 
-def test_late_fusion_reuses_the_unimodal_models_of_its_fold(result):
-    assert reusable_votes(result.configurations) == {"late": {m: m for m in MODALITIES}}
+def test_late_fusion_reuses_the_unimodal_models_of_its_fold(data):
+    complete = data.data.notna().all(axis=1).to_numpy()
+    X, y, groups = data.data[complete], data.target[complete], data.groups[complete]
+    configurations = make_configurations(MODALITIES, max_iter=2, random_state=0)
+    del configurations["early"]
+    assert reusable_votes(configurations) == {"late": {m: m for m in MODALITIES}}
+    result = evaluate_configurations(
+        configurations, X, y, groups=groups, cv=3, return_estimators=True
+    )
     per_fold = result.per_fold.set_index(["configuration", "fold"])["fit_time"]
     for fold in range(len(result.splits)):
         members = sum(per_fold[(m, fold)] for m in MODALITIES)
@@ -355,6 +401,30 @@ def test_late_fusion_reuses_the_unimodal_models_of_its_fold(result):
         vote = result.estimators["late"][fold]
         for member, frozen in vote.named_estimators_.items():
             assert frozen.estimator is result.estimators[member][fold]
+
+
+def test_with_missing_cells_late_fusion_reuses_only_the_exact_members(data, result):
+    """The vote trains each member on the rows with its modality; the
+    stand-alone models share the complete rows. A member whose rows differ
+    is trained inside the vote, not taken from its stand-alone model."""
+    assert result.excluded.empty
+    late = result.rows_used["late"].to_numpy()
+    n_frozen = 0
+    for fold, (all_train, _) in enumerate(result.splits):
+        train = all_train[late[all_train]]
+        vote = result.estimators["late"][fold]
+        present = vote.members_present(data.data.iloc[train])
+        for j, (member, fitted) in enumerate(vote.named_estimators_.items()):
+            frozen = isinstance(fitted, FrozenEstimator)
+            pipeline = fitted.estimator if frozen else fitted
+            assert pipeline.named_steps["scale"].n_samples_seen_ == present[:, j].sum()
+            alone = result.rows_used[member].to_numpy()
+            exact = np.array_equal(train[present[:, j]], all_train[alone[all_train]])
+            assert frozen == exact, (member, fold)
+            n_frozen += frozen
+    # Lexical is never missing: its member always trains on more rows than
+    # the stand-alone lexical model, so it is never reused.
+    assert n_frozen < len(result.splits) * len(MODALITIES)
 
 
 def test_only_identical_members_are_reused():

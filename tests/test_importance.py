@@ -61,3 +61,35 @@ def test_it_needs_the_fitted_models(signal_and_noise):
     result = evaluate_configurations({"early": early}, X, y, groups=groups, cv=2)
     with pytest.raises(ValueError, match="return_estimators=True"):
         modality_importance(result, X, y, groups=groups)
+
+
+def test_each_configuration_is_explained_on_its_own_rows():
+    """With missing cells, late fusion (which votes over the modalities a row
+    has) saw more rows than early fusion, which cannot read those rows."""
+    from sklearn_mmer import make_emotion_dataset, make_late_fusion
+
+    data = make_emotion_dataset(
+        n_samples=90,
+        dims={"visual": 4, "acoustic": 4, "lexical": 4},
+        missing_rate=0.2,
+        random_state=0,
+    )
+    modalities = ["visual", "acoustic", "lexical"]
+    configurations = {
+        "early": make_early_fusion(modalities, classifier=LogisticRegression()),
+        "late": make_late_fusion(modalities, classifier=LogisticRegression()),
+    }
+    X, y, groups = data.data, data.target, data.groups
+    result = evaluate_configurations(
+        configurations, X, y, groups=groups, cv=3, return_estimators=True
+    )
+    assert result.summary.loc["late", "n_rows"] > result.summary.loc["early", "n_rows"]
+    importance = modality_importance(
+        result, X, y, groups=groups, n_permutations=2, random_state=0
+    )
+    counts = importance.groupby(["configuration", "method"]).size()
+    assert counts[("early", "permutation")] == counts[("late", "permutation")] == 9
+    # Each fold's baseline is the configuration's own score on that fold.
+    per_fold = result.per_fold.set_index(["configuration", "fold"])["f1_micro"]
+    for row in importance.query("method == 'permutation'").itertuples():
+        assert row.baseline == pytest.approx(per_fold[(row.configuration, row.fold)])

@@ -41,6 +41,7 @@ def run(args, console: Console) -> int:
             include=args.configs,
             voting=args.voting,
             baselines=args.baselines,
+            n_seeds=args.n_seeds,
             **classifier_params(args),
         )
     except ValueError as exc:

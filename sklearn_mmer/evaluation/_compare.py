@@ -32,7 +32,12 @@ from ..utils import resolve_device, torch_threads
 from ._metrics import check_scoring, score_all
 from ._repeats import repeated_splitters, reseeded
 from ._result import ComparisonResult, summarise
-from ._reuse import labels_encode_to_themselves, reusable_votes, vote_of_fitted
+from ._reuse import (
+    exactly_reusable,
+    labels_encode_to_themselves,
+    reusable_votes,
+    vote_of_fitted,
+)
 from ._rows import rows_with_missing_cells, tolerates_missing_cells, usable_rows
 from ._runner import reuse_or_run, run_fits
 from ._store import FitStore, fingerprint
@@ -293,6 +298,10 @@ def evaluate_configurations(
                     split,
                     name,
                     fold,
+                    {
+                        member: own_splits[config][fold][0]
+                        for member, config in members.items()
+                    },
                 ),
                 need_estimator=return_estimators,
             )
@@ -459,47 +468,38 @@ def _fit_and_score(
     }
 
 
-def _score_vote(vote, members, outcomes, data, split, name, fold):
+def _score_vote(vote, members, outcomes, data, split, name, fold, member_trains):
     """Score a late fusion from its members' fitted models of this fold.
 
-    Falls back to fitting the vote as usual when its label encoding would
-    train its members on other labels than the stand-alone models saw.
+    A member is reused, frozen, only where that is exact: its stand-alone
+    model was trained on the rows the vote would train it on
+    (``member_trains`` holds those of the stand-alone models), with the same
+    labels (the vote's label encoding leaves them unchanged). The vote
+    trains its other members itself, as usual.
     """
-    (X, y, _), (train, test) = data, split
-    if not labels_encode_to_themselves(y[train]):
-        return _fit_and_score(
-            vote,
-            data,
-            split,
-            name=name,
-            fold=fold,
-            n_threads=None,
-            return_estimator=True,
+    (X, y, _), (train, _) = data, split
+    reusable = []
+    if labels_encode_to_themselves(y[train]):
+        reusable = exactly_reusable(
+            vote, _safe_indexing(X, train), train, member_trains
         )
     fitted = {o["configuration"]: o for o in outcomes if o["fold"] == fold}
-    member_outcomes = {member: fitted[config] for member, config in members.items()}
+    reused = {member: fitted[members[member]] for member in reusable}
     assembled = vote_of_fitted(
-        vote, {member: o["estimator"] for member, o in member_outcomes.items()}
+        vote, {member: o["estimator"] for member, o in reused.items()}
     )
-    start = time.perf_counter()
-    assembled.fit(_safe_indexing(X, train), y[train])
+    outcome = _fit_and_score(
+        assembled,
+        data,
+        split,
+        name=name,
+        fold=fold,
+        n_threads=None,
+        return_estimator=True,
+    )
     # The vote costs what training its members cost, done once for both.
-    fit_time = (
-        time.perf_counter()
-        - start
-        + sum(o["fit_time"] for o in member_outcomes.values())
-    )
-    start = time.perf_counter()
-    y_pred = assembled.predict(_safe_indexing(X, test))
-    return {
-        "configuration": name,
-        "fold": fold,
-        "y_pred": np.asarray(y_pred),
-        "fit_time": fit_time,
-        "score_time": time.perf_counter() - start,
-        **_training_record(assembled),
-        "estimator": assembled,
-    }
+    outcome["fit_time"] += sum(o["fit_time"] for o in reused.values())
+    return outcome
 
 
 # Devices this process has already trained on; see _warm_up.

@@ -135,7 +135,7 @@ def modality_importance(
         X_read = X_used
         if pools_before_reading(estimator):
             X_read = pool_table(X_used, columns)
-        for fold, (train, test) in enumerate(result.splits):
+        for fold, (train, test) in enumerate(_own_splits(result, name)):
             repeat = int(result.folds["repeat"].iloc[fold])
             fitted = result.estimators[name][fold]
             X_test, y_test = _safe_indexing(X_read, test), y_used[test]
@@ -230,6 +230,18 @@ def _row(name, modality, method, fold, repeat, baseline, drop):
         "score": baseline - float(drop),
         "importance": float(drop),
     }
+
+
+def _own_splits(result, name):
+    """Return the part of each fold that configuration ``name`` saw.
+
+    A configuration that tolerates missing cells saw more rows than the
+    others; one that does not cannot read the rows it did not see.
+    """
+    if result.rows_used is None:
+        return result.splits
+    own = result.rows_used[name].to_numpy()
+    return [(train[own[train]], test[own[test]]) for train, test in result.splits]
 
 
 def _configurations_to_explain(result, X, names):

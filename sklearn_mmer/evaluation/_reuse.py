@@ -4,7 +4,12 @@ A late-fusion configuration votes over unimodal pipelines; when those are the
 very configurations the comparison also scores alone (same class, same
 parameters, same seed), fitting them again inside the vote would repeat the
 same work on the same fold. The vote is instead assembled from the fitted
-models, frozen, which gives the same predictions.
+models, frozen, which gives the same predictions, for each member whose
+stand-alone model was trained on the very rows the vote trains it on. With
+missing cells they can differ: a vote that keeps rows with missing modalities
+trains its lexical member on every row with words, while the stand-alone
+lexical configuration shares the complete rows of the other classical
+configurations. Such a member is trained inside the vote as usual.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
+
+from ..fusion import PresentModalityVotingClassifier
 
 
 def reusable_votes(configurations: dict) -> dict[str, dict[str, str]]:
@@ -59,13 +66,51 @@ def labels_encode_to_themselves(y) -> bool:
     return bool(np.array_equal(present, np.arange(len(present))))
 
 
-def vote_of_fitted(vote: VotingClassifier, fitted: dict) -> VotingClassifier:
-    """Copy ``vote`` with the fitted models, frozen, as its members.
+def exactly_reusable(vote: VotingClassifier, X_train, train, member_trains) -> list:
+    """Members of ``vote`` whose stand-alone model saw the rows the vote would give.
 
-    Its ``fit`` only sets up the vote (label encoding); the members stay as
-    they are.
+    Parameters
+    ----------
+    vote : VotingClassifier
+        The late fusion, before fitting.
+    X_train : DataFrame or array-like
+        The vote's training rows.
+    train : ndarray of int
+        Their positions in the comparison's table.
+    member_trains : dict of str to ndarray of int
+        By member name, the positions the stand-alone model was trained on.
+
+    Returns
+    -------
+    names : list of str
+        The members whose frozen stand-alone model is exactly the member the
+        vote would train: a :class:`~sklearn.ensemble.VotingClassifier`
+        trains each on every row, a
+        :class:`~sklearn_mmer.fusion.PresentModalityVotingClassifier` on the
+        rows that have its columns.
     """
-    members = [(name, FrozenEstimator(fitted[name])) for name, _ in vote.estimators]
+    names = [name for name, member in vote.estimators if member != "drop"]
+    if isinstance(vote, PresentModalityVotingClassifier):
+        present = vote.members_present(X_train)
+    else:
+        present = np.ones((len(train), len(names)), dtype=bool)
+    return [
+        name
+        for j, name in enumerate(names)
+        if np.array_equal(train[present[:, j]], member_trains[name])
+    ]
+
+
+def vote_of_fitted(vote: VotingClassifier, fitted: dict) -> VotingClassifier:
+    """Copy ``vote`` with the fitted models, frozen, as members where given.
+
+    Its ``fit`` sets up the vote (label encoding) and trains the members
+    not in ``fitted``; the frozen ones stay as they are.
+    """
+    members = [
+        (name, FrozenEstimator(fitted[name]) if name in fitted else member)
+        for name, member in vote.estimators
+    ]
     return clone(vote).set_params(estimators=members)
 
 

@@ -7,20 +7,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
-from ..utils import is_missing_cell
-
-
-def missing_cells(X, columns) -> np.ndarray:
-    """Boolean ``(n_rows, len(columns))``: which cells of ``columns`` are missing."""
-    missing = np.zeros((len(X), len(columns)), dtype=bool)
-    if isinstance(X, pd.DataFrame):
-        for j, column in enumerate(columns):
-            cells = X[column].to_numpy()
-            if cells.dtype == object:
-                missing[:, j] = [is_missing_cell(cell) for cell in cells]
-            elif cells.dtype.kind == "f":
-                missing[:, j] = np.isnan(cells)
-    return missing
+from ..utils import missing_cells
 
 
 def rows_with_missing_cells(X, columns, rows=None) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from ._builders import (
     make_unimodal,
     request_groups,
 )
+from ._ensemble import make_seed_ensemble
 from ._inspect import (
     groups_consumers,
     iter_estimators,
@@ -23,12 +24,15 @@ from ._inspect import (
 )
 from ._neural import make_neural_fusion
 from ._stacking import GroupedStackingClassifier
+from ._voting import PresentModalityVotingClassifier
 
 __all__ = [
     "GroupedStackingClassifier",
+    "PresentModalityVotingClassifier",
     "make_early_fusion",
     "make_late_fusion",
     "make_neural_fusion",
+    "make_seed_ensemble",
     "make_stacking_fusion",
     "make_unimodal",
     "request_groups",

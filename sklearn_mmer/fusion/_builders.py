@@ -1,11 +1,11 @@
 """Unimodal, early-fusion, late-fusion and stacking models as plain sklearn objects.
 
-Every builder returns an ordinary :class:`~sklearn.pipeline.Pipeline`,
-:class:`~sklearn.ensemble.VotingClassifier` or
-:class:`~sklearn.ensemble.StackingClassifier`, so ``clone``, ``set_params``,
-grid searches, pickling and metadata routing work as for any estimator. The
-classifier at the end is the toolkit's network unless ``classifier=`` names
-another one.
+Every builder returns an ordinary :class:`~sklearn.pipeline.Pipeline`, a
+:class:`~sklearn.ensemble.VotingClassifier` (one that keeps rows with missing
+modalities) or a :class:`~sklearn.ensemble.StackingClassifier`, so ``clone``,
+``set_params``, grid searches, pickling and metadata routing work as for
+any estimator. The classifier at the end is the toolkit's network unless
+``classifier=`` names another one.
 """
 
 from __future__ import annotations
@@ -15,21 +15,24 @@ from typing import Literal
 
 from sklearn.base import clone, is_classifier
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..neural_network import TorchMLPClassifier
 from ..preprocessing import ModalitySelector, TemporalMeanPool
+from ._ensemble import make_seed_ensemble
 from ._inspect import groups_consumers
 from ._stacking import GroupedStackingClassifier, _SoftVoteWeights
+from ._voting import PresentModalityVotingClassifier
 
 # The reference study trained its fusion models wider and slower.
 EARLY_FUSION_DEFAULTS = {"hidden_layer_sizes": (256, 128), "learning_rate_init": 5e-4}
 
 
-def make_unimodal(modality: str, *, classifier=None, **params) -> Pipeline:
+def make_unimodal(
+    modality: str, *, classifier=None, n_seeds: int = 1, **params
+) -> Pipeline:
     """Pipeline that classifies from one modality.
 
     ``select -> pool -> scale -> classifier``: keep the modality's column,
@@ -45,6 +48,12 @@ def make_unimodal(modality: str, *, classifier=None, **params) -> Pipeline:
         ``LogisticRegression()`` or ``SVC()``; used as given
         (not copied), as :class:`~sklearn.pipeline.Pipeline` does. None means
         a :class:`TorchMLPClassifier` built from ``**params``.
+    n_seeds : int, default=1
+        Train this many copies of the classifier from different seeds and
+        average their probabilities (see :func:`make_seed_ensemble`). Each
+        network starts from its own weights and holds out its own speakers
+        for early stopping, so the average has seen every training speaker
+        and varies less from seed to seed.
     **params
         Parameters of the default :class:`TorchMLPClassifier`, e.g.
         ``hidden_layer_sizes=(64,)`` or ``random_state=0``. Set those of
@@ -87,13 +96,16 @@ def make_unimodal(modality: str, *, classifier=None, **params) -> Pipeline:
             ("select", ModalitySelector([modality])),
             ("pool", TemporalMeanPool()),
             ("scale", StandardScaler()),
-            ("classifier", _final_classifier(classifier, params, "make_unimodal")),
+            (
+                "classifier",
+                _final_classifier(classifier, params, "make_unimodal", n_seeds),
+            ),
         ]
     )
 
 
 def make_early_fusion(
-    modalities: Sequence[str], *, classifier=None, **params
+    modalities: Sequence[str], *, classifier=None, n_seeds: int = 1, **params
 ) -> Pipeline:
     """Pipeline that concatenates the modalities before one classifier.
 
@@ -108,6 +120,9 @@ def make_early_fusion(
     classifier : classifier, default=None
         Any scikit-learn classifier for the last step, used as given; None
         means a :class:`TorchMLPClassifier` built from ``**params``.
+    n_seeds : int, default=1
+        Average the probabilities of this many copies of the classifier
+        trained from different seeds, as in :func:`make_unimodal`.
     **params
         Parameters of the default :class:`TorchMLPClassifier`. Unless given,
         ``hidden_layer_sizes=(256, 128)`` and ``learning_rate_init=5e-4``,
@@ -164,7 +179,10 @@ def make_early_fusion(
                 # Pooled names already carry the modality: "visual_mean_0".
                 ColumnTransformer(per_modality, verbose_feature_names_out=False),
             ),
-            ("classifier", _final_classifier(classifier, params, "make_early_fusion")),
+            (
+                "classifier",
+                _final_classifier(classifier, params, "make_early_fusion", n_seeds),
+            ),
         ]
     )
 
@@ -175,9 +193,17 @@ def make_late_fusion(
     weights: Sequence[float] | Literal["auto"] | None = None,
     *,
     classifier=None,
+    n_seeds: int = 1,
     **params,
-) -> VotingClassifier | GroupedStackingClassifier:
-    """Vote over one unimodal pipeline per modality.
+) -> PresentModalityVotingClassifier | GroupedStackingClassifier:
+    """Vote over one unimodal pipeline per modality, on the modalities each row has.
+
+    Each modality's pipeline is trained on the rows that have that modality,
+    and each row is decided by the modalities it has: a row whose video is
+    missing (a None or NaN cell) is voted on by its audio and words instead
+    of being left out. On complete data the vote is exactly sklearn's
+    :class:`~sklearn.ensemble.VotingClassifier`. See
+    :class:`PresentModalityVotingClassifier`.
 
     Parameters
     ----------
@@ -189,25 +215,35 @@ def make_late_fusion(
         to the tied class that comes first in ``classes_`` (sklearn's rule);
         ``weights`` can break ties differently. ``"soft"`` averages the
         predicted probabilities, so every member needs ``predict_proba``.
+        Either way, only the modalities a row has take part.
     weights : sequence of float or "auto", default=None
-        Weight of each modality's vote; equal weights when None. ``"auto"``
+        Weight of each modality's vote; equal weights when None; on a row
+        that lacks modalities, the others' weights are renormalised. ``"auto"``
         (soft voting only) learns them: the non-negative weights, summing to
         one, whose average of the modalities' probabilities has the least
         log loss on out-of-fold probabilities from 5 inner folds grouped by
         speaker, as in :func:`make_stacking_fusion` (``fit`` then takes
         ``groups``; the learned weights are ``final_estimator_.weights_``).
+        That stacked model needs every modality on every row.
     classifier : classifier or dict of str to classifier, default=None
         The classifier of every modality (each member gets its own copy), or
         one per modality by name. A modality without one, or None, gets a
         :class:`TorchMLPClassifier` built from ``**params``.
+    n_seeds : int, default=1
+        Each modality's classifier is an average over this many seeds, as in
+        :func:`make_unimodal`.
     **params
         Parameters of every default :class:`TorchMLPClassifier`; an error
         when no member uses the default network.
 
     Returns
     -------
-    voting : sklearn.ensemble.VotingClassifier or GroupedStackingClassifier
-        Tune one modality through ``<modality>__classifier__<param>``. With
+    voting : PresentModalityVotingClassifier or GroupedStackingClassifier
+        A :class:`~sklearn.ensemble.VotingClassifier` subclass that
+        tolerates missing cells (its ``input_tags.allow_nan`` says so, and
+        :func:`~sklearn_mmer.evaluate_configurations` scores it on every row
+        with at least one of its modalities). Tune one modality through
+        ``<modality>__classifier__<param>``. With
         ``weights="auto"``, a :class:`GroupedStackingClassifier` whose final
         estimator is that weighted soft vote.
 
@@ -251,14 +287,16 @@ def make_late_fusion(
             "weights='auto' learns the weights of a soft vote from predicted "
             "probabilities; pass voting='soft' as well."
         )
-    members = _unimodal_members(modalities, classifier, params, "make_late_fusion")
+    members = _unimodal_members(
+        modalities, classifier, params, "make_late_fusion", n_seeds
+    )
     if voting == "soft":
         _check_probabilities(members, "make_late_fusion(voting='soft')")
     if learn_weights:
         return GroupedStackingClassifier(
             members, final_estimator=_SoftVoteWeights(), stack_method="predict_proba"
         )
-    return VotingClassifier(members, voting=voting, weights=weights)
+    return PresentModalityVotingClassifier(members, voting=voting, weights=weights)
 
 
 def make_stacking_fusion(
@@ -267,6 +305,7 @@ def make_stacking_fusion(
     cv=5,
     *,
     classifier=None,
+    n_seeds: int = 1,
     **params,
 ) -> GroupedStackingClassifier:
     """Stack one unimodal pipeline per modality under a learned combiner.
@@ -294,6 +333,9 @@ def make_stacking_fusion(
         ``groups``.
     classifier : classifier or dict of str to classifier, default=None
         As in :func:`make_late_fusion`; each needs ``predict_proba``.
+    n_seeds : int, default=1
+        Each modality's classifier is an average over this many seeds, as in
+        :func:`make_unimodal`.
     **params
         Parameters of every default :class:`TorchMLPClassifier`.
 
@@ -330,7 +372,9 @@ def make_stacking_fusion(
     8
     """
     modalities = _check_modalities(modalities)
-    members = _unimodal_members(modalities, classifier, params, "make_stacking_fusion")
+    members = _unimodal_members(
+        modalities, classifier, params, "make_stacking_fusion", n_seeds
+    )
     _check_probabilities(members, "make_stacking_fusion")
     if final_estimator is None:
         final_estimator = LogisticRegression(max_iter=1000)
@@ -391,10 +435,10 @@ def request_groups(estimator):
     return estimator
 
 
-def _final_classifier(classifier, params, builder):
-    """Return the given classifier, or the default network with ``params``."""
+def _final_classifier(classifier, params, builder, n_seeds=1):
+    """Return the classifier (by default the network), averaged over ``n_seeds``."""
     if classifier is None:
-        return TorchMLPClassifier(**params)
+        return make_seed_ensemble(TorchMLPClassifier(**params), n_seeds)
     if not is_classifier(classifier):
         raise TypeError(
             f"{builder}: classifier must be a scikit-learn classifier (with fit, "
@@ -406,10 +450,10 @@ def _final_classifier(classifier, params, builder):
             f"{sorted(params)}, which only the default TorchMLPClassifier takes. "
             "Set them on your classifier instead, e.g. LogisticRegression(C=0.1)."
         )
-    return classifier
+    return make_seed_ensemble(classifier, n_seeds)
 
 
-def _unimodal_members(modalities, classifier, params, builder):
+def _unimodal_members(modalities, classifier, params, builder, n_seeds=1):
     """``(modality, make_unimodal(...))`` pairs, each with its own classifier."""
     if isinstance(classifier, Mapping):
         unknown = sorted(set(classifier) - set(modalities))
@@ -430,11 +474,13 @@ def _unimodal_members(modalities, classifier, params, builder):
     members = []
     for modality, member_classifier in chosen.items():
         if member_classifier is None:
-            member = make_unimodal(modality, **params)
+            member = make_unimodal(modality, n_seeds=n_seeds, **params)
         else:
             _final_classifier(member_classifier, {}, builder)
             # A copy each: set_params on one member must not change the others.
-            member = make_unimodal(modality, classifier=clone(member_classifier))
+            member = make_unimodal(
+                modality, classifier=clone(member_classifier), n_seeds=n_seeds
+            )
         members.append((modality, member))
     return members
 

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from sklearn.ensemble import BaggingClassifier
 
 from .._version import __version__
 from ..evaluation import (
@@ -15,7 +16,7 @@ from ..evaluation import (
     describe_protocol,
     is_baseline,
 )
-from ..fusion import torch_classifiers
+from ..fusion import iter_estimators, torch_classifiers
 from ._metadata import RunMetadata
 from ._tables import format_summary, per_fold_table, render_table
 
@@ -418,6 +419,29 @@ def describe_training(result: ComparisonResult) -> str:
     ]
     if not classifiers:
         return "The configurations hold no TorchMLPClassifier."
+    return _stopping_sentence(classifiers) + _seeds_sentence(result)
+
+
+def _seeds_sentence(result):
+    """How many seeds each network configuration averages, when more than one."""
+    counts = sorted(
+        {
+            e.n_estimators
+            for estimator in result.configurations.values()
+            for e in iter_estimators(estimator)
+            if isinstance(e, BaggingClassifier)
+        }
+    )
+    if not counts:
+        return ""
+    n = "/".join(str(c) for c in counts)
+    return (
+        f" Each network is an average of {n} copies trained from different "
+        "seeds (make_seed_ensemble)."
+    )
+
+
+def _stopping_sentence(classifiers):
     early = {c.early_stopping for c in classifiers}
     max_iter = sorted({c.max_iter for c in classifiers})
     epochs = "/".join(str(m) for m in max_iter)

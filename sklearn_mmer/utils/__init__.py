@@ -18,6 +18,7 @@ from ._frames import (
     frame_shapes,
     is_missing_cell,
     mean_of_sequences,
+    missing_cells,
     segment_mean,
     stats_of_sequences,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "describe_row",
     "is_missing_cell",
     "mean_of_sequences",
+    "missing_cells",
     "segment_mean",
     "stats_of_sequences",
     "resolve_device",

@@ -53,6 +53,33 @@ def is_missing_cell(cell) -> bool:
     return False
 
 
+def missing_cells(X, columns) -> np.ndarray:
+    """Boolean ``(n_rows, len(columns))``: which cells of ``columns`` are missing.
+
+    A cell is missing when it is None or NaN (:func:`is_missing_cell`); a
+    float column is missing where it is NaN. Only a DataFrame has named
+    columns to look at: for any other input, nothing is missing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mmer.utils import missing_cells
+    >>> X = pd.DataFrame({"visual": [np.zeros(2), None], "acoustic": [0.5, np.nan]})
+    >>> missing_cells(X, ["visual", "acoustic"]).tolist()
+    [[False, False], [True, True]]
+    """
+    missing = np.zeros((len(X), len(columns)), dtype=bool)
+    if isinstance(X, pd.DataFrame):
+        for j, column in enumerate(columns):
+            cells = X[column].to_numpy()
+            if cells.dtype == object:
+                missing[:, j] = [is_missing_cell(cell) for cell in cells]
+            elif cells.dtype.kind == "f":
+                missing[:, j] = np.isnan(cells)
+    return missing
+
+
 def as_2d_frame(X, estimator_name: str):
     """Return ``(columns, cells, row_index)`` of a 2-D table of cells.
 

@@ -15,7 +15,7 @@ from ..features import (
     OpenSmileFeatures,
     SentenceEmbeddings,
 )
-from ..fusion import GroupedStackingClassifier
+from ..fusion import GroupedStackingClassifier, PresentModalityVotingClassifier
 from ..neural_network import (
     TorchMLPClassifier,
     TorchMultimodalClassifier,
@@ -61,6 +61,13 @@ def estimators_for_common_checks():
             [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))],
             cv=3,
         ),
+        PresentModalityVotingClassifier(
+            [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))]
+        ),
+        PresentModalityVotingClassifier(
+            [("strong", LogisticRegression()), ("weak", LogisticRegression(C=0.1))],
+            voting="soft",
+        ),
         # The extractors read a column of media (paths, signals, transcripts),
         # not a numeric matrix, and say so in their input tags: sklearn then
         # runs only its clone check on them. tests/test_features.py checks
@@ -93,6 +100,14 @@ _EARLY_STOPPING_WEIGHS_CLASSES_EQUALLY = (
     "MLPClassifier, whose early stopping is off by default."
 )
 
+_NAN_IS_A_MISSING_MODALITY_CELL = (
+    "allow_nan says that a None or NaN cell of a DataFrame column is a "
+    "missing modality, voted around by the members that read other columns. "
+    "The check puts a NaN into a plain array, where every member reads every "
+    "column and gets every row, and its LogisticRegression members reject NaN "
+    "as they should (tests/test_voting.py covers pickling with missing cells)."
+)
+
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "ModalitySelector": {
         "check_complex_data": _SELECTOR_NEVER_READS_CELLS,
@@ -110,6 +125,12 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         "check_class_weight_classifiers": _EARLY_STOPPING_WEIGHS_CLASSES_EQUALLY,
     },
     "ModalityScaler": {"check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS},
+    "PresentModalityVotingClassifier": {
+        "check_estimators_pickle": _NAN_IS_A_MISSING_MODALITY_CELL,
+        "check_estimators_pickle(readonly_memmap=True)": (
+            _NAN_IS_A_MISSING_MODALITY_CELL
+        ),
+    },
     "TorchMultimodalClassifier": {
         "check_dtype_object": _OBJECT_CELLS_ARE_ARRAYS,
         "check_class_weight_classifiers": _EARLY_STOPPING_WEIGHS_CLASSES_EQUALLY,
