@@ -97,7 +97,8 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
     rank : int, default=4
         Rank of the low-rank fusion; ignored by the others.
     dropout : float in [0, 1), default=0.3
-        Dropout after each encoder and head layer.
+        Dropout after each encoder and head layer; with a sequence encoder,
+        also inside it and on its pooled output.
     alpha : float, default=1e-4
         L2 penalty on the weights, scaled as in ``MLPClassifier``.
     batch_size : int, default=32
