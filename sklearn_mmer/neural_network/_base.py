@@ -175,7 +175,9 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         inputs = self._validate_inputs(X, reset=False)
-        return self.net_.predict_proba(inputs).astype(np.float64)
+        return self._in_row_order(
+            self.net_.predict_proba(inputs).astype(np.float64), inputs
+        )
 
     def predict(self, X):
         """Most probable class of each row.
@@ -215,6 +217,10 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
     def _training_threads(self, inputs):
         return None
+
+    def _in_row_order(self, outputs, inputs):
+        """Put per-row ``outputs`` back in the order of the rows of ``X``."""
+        return outputs
 
     # -- shared machinery --------------------------------------------------
 

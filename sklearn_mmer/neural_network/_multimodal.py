@@ -9,7 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ..utils import check_table
 from ._base import BaseTorchClassifier, check_layer_sizes, check_target
@@ -321,25 +321,10 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
             return MultimodalBatchIterator
         return TensorBatchIterator
 
-    def predict_proba(self, X):
-        """Class probabilities (softmax of the network's output).
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_modalities)
-            The modality columns seen in :meth:`fit`.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Each row sums to one; columns follow ``classes_``.
-        """
-        check_is_fitted(self)
-        inputs = self._validate_inputs(X, reset=False)
-        proba = self.net_.predict_proba(inputs).astype(np.float64)
+    def _in_row_order(self, outputs, inputs):
         if isinstance(inputs, MultimodalInputs):  # laid out by length
-            proba[inputs.order] = proba.copy()
-        return proba
+            outputs[inputs.order] = outputs.copy()
+        return outputs
 
     def _check_params(self):
         self._encoder_sizes()
