@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from torch import nn
 
 from ..utils import check_table
@@ -301,24 +301,11 @@ class TorchSequenceClassifier(BaseTorchClassifier):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    def predict_proba(self, X):
-        """Class probabilities (softmax of the network's output).
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_columns)
-            The columns seen in :meth:`fit`.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Each row sums to one; columns follow ``classes_``.
-        """
-        check_is_fitted(self)
-        sequences = self._validate_inputs(X, reset=False)
-        proba = np.empty((len(sequences), len(self.classes_)))
-        proba[sequences.order] = self.net_.predict_proba(sequences)
-        return proba
+    def _in_row_order(self, outputs, inputs):
+        # The sequences are laid out by length; put them back in row order.
+        in_order = np.empty_like(outputs)
+        in_order[inputs.order] = outputs
+        return in_order
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
