@@ -1,6 +1,7 @@
 """Averages over seeds: make_seed_ensemble, the builders' and the study's n_seeds."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from sklearn_mmer import (
 from sklearn_mmer.cli import main
 from sklearn_mmer.evaluation._reuse import reusable_votes
 from sklearn_mmer.fusion import request_groups, torch_classifiers
+from sklearn_mmer.report._markdown import describe_training
 
 DIMS = {"visual": 6, "acoustic": 5, "lexical": 4}
 NET = {"hidden_layer_sizes": (8,), "max_iter": 8, "n_iter_no_change": 3}
@@ -159,3 +161,14 @@ def test_cli_n_seeds(tmp_path, data):
     )
     assert main(["run", "--out", str(tmp_path / "bad"), "--n-seeds", "0"]) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def test_report_names_seed_averages_not_other_baggings():
+    averaged = make_unimodal("lexical", n_seeds=3)
+    bagged = make_unimodal(
+        "lexical", classifier=BaggingClassifier(TorchMLPClassifier(), n_estimators=4)
+    )
+    sentence = describe_training(SimpleNamespace(configurations={"a": averaged}))
+    assert "average of 3 copies" in sentence
+    sentence = describe_training(SimpleNamespace(configurations={"b": bagged}))
+    assert "copies" not in sentence

@@ -429,7 +429,7 @@ def _seeds_sentence(result):
             e.n_estimators
             for estimator in result.configurations.values()
             for e in iter_estimators(estimator)
-            if isinstance(e, BaggingClassifier)
+            if _is_seed_average(e)
         }
     )
     if not counts:
@@ -438,6 +438,16 @@ def _seeds_sentence(result):
     return (
         f" Each network is an average of {n} copies trained from different "
         "seeds (make_seed_ensemble)."
+    )
+
+
+def _is_seed_average(estimator):
+    """Whether ``estimator`` is a bagging of whole copies (make_seed_ensemble)."""
+    return (
+        isinstance(estimator, BaggingClassifier)
+        and not estimator.bootstrap
+        and estimator.max_samples == 1.0
+        and estimator.max_features == 1.0
     )
 
 
