@@ -15,6 +15,7 @@ from sklearn_mmer import (
     make_emotion_dataset,
     make_unimodal,
 )
+from sklearn_mmer.evaluation import corrected_resampled_ttest
 from sklearn_mmer.evaluation._rows import tolerates_missing_cells
 from sklearn_mmer.utils._frames import is_missing_cell
 
@@ -157,3 +158,41 @@ def test_paired_comparisons_use_the_rows_both_configurations_saw(gappy):
     assert row["mcnemar_first_only"] == (first & ~second).sum()
     assert row["mcnemar_second_only"] == (second & ~first).sum()
     assert np.isfinite(row["mean_difference"])
+
+
+def test_paired_test_corrects_for_each_pairs_own_fold_sizes(gappy):
+    X, y, groups = gappy.data, gappy.target, gappy.groups
+    configurations = {
+        "tolerant": Pipeline(
+            [
+                ("select", ModalitySelector(["visual", "acoustic", "lexical"])),
+                ("classifier", PresenceCounter()),
+            ]
+        ),
+        "visual": make_unimodal("visual", max_iter=3, random_state=0),
+        "lexical": make_unimodal("lexical", max_iter=3, random_state=0),
+    }
+    result = evaluate_configurations(configurations, X, y, groups=groups, cv=3)
+    sizes = result.per_fold.set_index(["configuration", "fold"])
+    pairs = compare_pairs(result).set_index(["first", "second"])
+    for (first, second), pair in pairs.iterrows():
+        predictions = result.predictions.pivot_table(
+            index=["fold", "row"], columns="configuration", values="y_pred",
+            aggfunc="first",
+        )[[first, second]].dropna()  # fmt: skip
+        truth = result.predictions.drop_duplicates(["fold", "row"]).set_index(
+            ["fold", "row"]
+        )["y_true"]
+        differences, n_train, n_test = [], [], []
+        for fold, shared in predictions.groupby(level="fold"):
+            true = truth.loc[shared.index]
+            differences.append(
+                (shared[first] == true).mean() - (shared[second] == true).mean()
+            )
+            n_test.append(len(shared))
+            n_train.append(
+                min(sizes.loc[(name, fold), "n_train"] for name in (first, second))
+            )
+        expected = corrected_resampled_ttest(differences, n_train, n_test)
+        assert pair["mean_difference"] == pytest.approx(expected.mean)
+        assert pair["p_value"] == pytest.approx(expected.p_value)

@@ -38,7 +38,10 @@ def compare_pairs(
     - the corrected resampled t-test of Nadeau and Bengio (2003), two-sided,
       whose variance ``(1 / J + n_test / n_train) * var`` accounts for the
       overlap of the folds' training parts, and its p-value after Holm's
-      correction over all pairs tested;
+      correction over all pairs tested. The sizes are the pair's own in
+      each fold: the rows both were tested on, and the smaller of their
+      training parts (a configuration that tolerates missing cells trains
+      and tests on more rows than one that does not);
     - the Bayesian correlated t-test (Benavoli et al., 2017): posterior
       probabilities that ``first`` is better by more than ``rope``,
       practically equivalent (within ``±rope``), or worse;
@@ -128,22 +131,26 @@ def compare_pairs(
     scores = result.per_fold.pivot_table(
         index="fold", columns="configuration", values=metric, aggfunc="first"
     )
-    n_train = np.array([len(train) for train, _ in result.splits])
-    n_test = np.array([len(test) for _, test in result.splits])
+    sizes = result.per_fold.pivot_table(
+        index="fold", columns="configuration", values=["n_train", "n_test"]
+    )
     correct = _first_repeat_correct(result)
     rows = []
     for first, second in pairs:
+        folds = scores.index.to_numpy()
         differences = (scores[first] - scores[second]).to_numpy()
-        pair_train, pair_test = n_train, n_test
         if _rows_differ(result, first, second):
             # A configuration that tolerates missing cells saw more rows:
             # compare the two on the rows both were scored on.
-            differences, pair_test = _differences_on_shared_rows(
+            folds, differences, pair_test = _differences_on_shared_rows(
                 result, first, second, metric
             )
-            pair_train = (
-                n_train[: len(pair_test)] * pair_test / n_test[: len(pair_test)]
-            )
+        else:
+            pair_test = sizes["n_test"][first].loc[folds].to_numpy()
+        # Each trained on its own rows; the smaller training part gives the
+        # larger n_test / n_train, the more cautious correction.
+        pair_train = sizes["n_train"][[first, second]].loc[folds].min(axis=1)
+        pair_train = pair_train.to_numpy()
         test = corrected_resampled_ttest(differences, pair_train, pair_test)
         low, high = corrected_interval(test, confidence)
         better, equivalent, worse = bayesian_correlated_ttest(
@@ -212,7 +219,7 @@ def _rows_differ(result, first, second) -> bool:
 def _differences_on_shared_rows(result, first, second, metric):
     """Per-fold score differences on the rows both configurations were scored on.
 
-    Returns the differences and the number of shared test rows of each fold.
+    Returns the folds, their differences and their numbers of shared test rows.
     """
     predictions = result.predictions.set_index(["fold", "row"])
     one = predictions[predictions["configuration"] == first]
@@ -220,12 +227,13 @@ def _differences_on_shared_rows(result, first, second, metric):
     shared = one.index.intersection(other.index)
     one, other = one.loc[shared], other.loc[shared]
     score = METRIC_TABLE[metric].score
-    differences, sizes = [], []
+    folds, differences, sizes = [], [], []
     for fold, mine in one.groupby(level="fold"):
+        folds.append(fold)
         theirs = other.xs(fold, level="fold", drop_level=False)
         differences.append(
             score(mine["y_true"], mine["y_pred"])
             - score(theirs["y_true"], theirs["y_pred"])
         )
         sizes.append(len(mine))
-    return np.asarray(differences), np.asarray(sizes)
+    return np.asarray(folds), np.asarray(differences), np.asarray(sizes)
