@@ -29,6 +29,7 @@ BENCHMARKS = {
     "bench_distributed.py": ([], ["--epochs", "5", "--samples", "400"]),
     "bench_multimodal.py": ([], ["--epochs", "2", "--repeats", "1"]),
     "bench_missing.py": ([], ["--seeds", "1", "--samples", "300"]),
+    "bench_batched_seeds.py": ([], ["--seeds", "0", "--samples", "150"]),
 }
 
 
