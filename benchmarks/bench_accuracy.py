@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 import warnings
 from pathlib import Path
@@ -51,6 +52,11 @@ from sklearn_mmer import (
     make_late_fusion,
     make_unimodal,
 )
+from sklearn_mmer.evaluation import (
+    bayesian_correlated_ttest,
+    corrected_resampled_ttest,
+)
+from sklearn_mmer.evaluation._stats import corrected_interval
 from sklearn_mmer.preprocessing import pool_table
 
 # Extra TorchMLPClassifier parameters for the toolkit learners (--params).
@@ -151,14 +157,17 @@ def inputs_of(modalities, wanted):
 
 
 def score(data, learner, inputs, seed, jobs):
-    """F1-micro per fold of one learner on every input, ``{input: array}``."""
+    """F1-micro per fold of one learner on every input, and the folds' test share.
+
+    Returns ``({input: array}, n_test / n_train averaged over the folds)``.
+    """
     configurations = {
         name: model
         for name, modalities in inputs.items()
         if (model := LEARNERS[learner](modalities, seed)) is not None
     }
     if not configurations:
-        return {}
+        return {}, None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         result = evaluate_configurations(
@@ -170,11 +179,12 @@ def score(data, learner, inputs, seed, jobs):
             n_jobs=jobs,
         )
     per_fold = result.per_fold
-    return {
+    scores = {
         name: 100
         * per_fold.loc[per_fold["configuration"] == name, "f1_micro"].to_numpy()
         for name in configurations
     }
+    return scores, float((per_fold["n_test"] / per_fold["n_train"]).mean())
 
 
 def run(source, args):
@@ -185,9 +195,8 @@ def run(source, args):
         inputs = inputs_of(list(data.data.columns), args.inputs)
         for learner in args.learners:
             start = time.perf_counter()
-            for input_name, folds in score(
-                data, learner, inputs, seed, args.jobs
-            ).items():
+            scores, test_share = score(data, learner, inputs, seed, args.jobs)
+            for input_name, folds in scores.items():
                 rows.append(
                     {
                         "data": name,
@@ -196,6 +205,8 @@ def run(source, args):
                         "seed": seed,
                         "f1_micro": folds.mean(),
                         "fold_std": folds.std(),
+                        "test_share": test_share,
+                        **{f"fold_{i}": value for i, value in enumerate(folds)},
                     }
                 )
             print(
@@ -250,6 +261,65 @@ def print_table(name, table):
     print(flush=True)
 
 
+def print_resolution(name, per_seed, rope=0.5):
+    """How sure the gap of each toolkit learner to the best classical one is.
+
+    Pairs the fold scores of the same seed and fold (the same test speakers)
+    and applies the corrected resampled t-test over all seeds' folds
+    (Nadeau and Bengio, 2003): the 95% interval of the mean difference, and
+    the posterior probability (Benavoli et al., 2017) that the toolkit is
+    worse by more than ``rope`` points, within ``rope``, or better.
+    """
+    fold_columns = [c for c in per_seed.columns if re.fullmatch(r"fold_\d+", c)]
+    if not fold_columns or per_seed[fold_columns].isna().all(axis=None):
+        return
+    per_seed = per_seed.dropna(subset=["seed", fold_columns[0]])
+    classical = [c for c in CLASSICAL if c in set(per_seed["learner"])]
+    toolkits = [c for c in per_seed["learner"].unique() if c.startswith("toolkit")]
+    if not classical or not toolkits:
+        return
+    print(
+        f"{name}: toolkit - best classical learner, fold by fold (F1-micro "
+        f"points), 95% interval and P(worse / within ±{rope} / better)\n"
+    )
+    print(
+        "| input | learner | against | difference | 95% interval "
+        "| P(worse / within / better) |"
+    )
+    print("|---|---|---|---:|---|---|")
+    for input_name, rows in per_seed.groupby("input", sort=False):
+        means = rows.groupby("learner")["f1_micro"].mean()
+        present = [c for c in classical if c in means.index]
+        if not present:
+            continue
+        best = means[present].idxmax()
+        reference = rows[rows["learner"] == best].set_index("seed")
+        for learner in toolkits:
+            mine = rows[rows["learner"] == learner].set_index("seed")
+            seeds = mine.index.intersection(reference.index)
+            if seeds.empty:
+                continue
+            differences = (
+                (mine.loc[seeds, fold_columns] - reference.loc[seeds, fold_columns])
+                .to_numpy()
+                .ravel()
+            )
+            differences = differences[~np.isnan(differences)]
+            share = float(mine.loc[seeds, "test_share"].mean())
+            # The test takes sizes; only their ratio matters.
+            test = corrected_resampled_ttest(differences, 1.0, share)
+            low, high = corrected_interval(test)
+            worse, within, better = bayesian_correlated_ttest(
+                differences, 1.0, share, rope=rope
+            )[::-1]
+            print(
+                f"| {input_name} | {learner} | {best} | {test.mean:+.1f} | "
+                f"[{low:+.1f}, {high:+.1f}] | "
+                f"{worse:.2f} / {within:.2f} / {better:.2f} |"
+            )
+    print(flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="*", help="feature sets (folders) to score")
@@ -299,6 +369,7 @@ def main(argv=None):
     table = aggregate(per_seed)
     for name, rows in table.groupby("data", sort=False):
         print_table(name, rows)
+        print_resolution(name, per_seed[per_seed["data"] == name])
 
 
 if __name__ == "__main__":
