@@ -12,6 +12,7 @@ import numpy as np
 import sklearn
 import skorch
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 
 def machine() -> str:
@@ -49,3 +50,22 @@ def print_ratios(title: str, times: dict[str, float], reference: str) -> None:
     for name, seconds in sorted(times.items(), key=lambda item: item[1]):
         ratio = seconds / times[reference]
         print(f"  {name:<{width}}  {seconds:8.3f} s  {ratio:5.2f}x {reference}")
+
+
+def padded_batches(sequences, lengths, batch_size, pool):
+    """One epoch of a plain loop's batches, bucketed by length and padded by hand.
+
+    As the toolkit's bucketing does: shuffle the rows, sort each pool of
+    ``pool`` rows by length, cut it into batches, shuffle the batches. Yields
+    ``(index, padded, mask)``, the mask True on real frames.
+    """
+    rows = torch.randperm(len(lengths))
+    batches = []
+    for start in range(0, len(rows), pool):
+        chunk = rows[start : start + pool]
+        chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
+        batches += list(chunk.split(batch_size))
+    for i in torch.randperm(len(batches)).tolist():
+        index = batches[i]
+        padded = pad_sequence([sequences[j] for j in index.tolist()], batch_first=True)
+        yield index, padded, torch.arange(padded.shape[1]) < lengths[index].unsqueeze(1)

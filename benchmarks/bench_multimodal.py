@@ -43,12 +43,11 @@ import pandas as pd
 import sklearn
 import torch
 import torch.nn.functional as F
-from _common import machine, print_ratios, time_interleaved
+from _common import machine, padded_batches, print_ratios, time_interleaved
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
-from torch.nn.utils.rnn import pad_sequence
 
 from sklearn_mmer import (
     TorchMultimodalClassifier,
@@ -175,16 +174,7 @@ def plain_frames_loop(X, y, fusion, epochs, fused):
     pool = BATCH_SIZE * _POOL_BATCHES
     model.train()
     for _ in range(epochs):
-        rows = torch.randperm(len(y))
-        batches = []
-        for start in range(0, len(rows), pool):
-            chunk = rows[start : start + pool]
-            chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
-            batches += list(chunk.split(BATCH_SIZE))
-        for i in torch.randperm(len(batches)).tolist():
-            index = batches[i]
-            x = pad_sequence([acoustic[j] for j in index.tolist()], batch_first=True)
-            mask = torch.arange(x.shape[1]) < lengths[index].unsqueeze(1)
+        for index, x, mask in padded_batches(acoustic, lengths, BATCH_SIZE, pool):
             optimizer.zero_grad()
             loss = F.cross_entropy(model(matrix[index], [x], [mask]), y[index])
             loss.backward()

@@ -28,11 +28,10 @@ import numpy as np
 import sklearn
 import torch
 import torch.nn.functional as F
-from _common import machine, print_ratios, time_interleaved
+from _common import machine, padded_batches, print_ratios, time_interleaved
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
-from torch.nn.utils.rnn import pad_sequence
 
 from sklearn_mmer import (
     ModalitySelector,
@@ -66,16 +65,7 @@ def plain_torch_loop(cells, y, params, epochs, fused):
     y = torch.as_tensor(y)
     pool = BATCH_SIZE * _POOL_BATCHES
     for _ in range(epochs):
-        rows = torch.randperm(len(sequences))
-        batches = []
-        for start in range(0, len(rows), pool):
-            chunk = rows[start : start + pool]
-            chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
-            batches += list(chunk.split(BATCH_SIZE))
-        for i in torch.randperm(len(batches)).tolist():
-            index = batches[i]
-            x = pad_sequence([sequences[j] for j in index.tolist()], batch_first=True)
-            mask = torch.arange(x.shape[1]) < lengths[index].unsqueeze(1)
+        for index, x, mask in padded_batches(sequences, lengths, BATCH_SIZE, pool):
             optimizer.zero_grad()
             loss = F.cross_entropy(module(x, mask), y[index])
             loss.backward()
