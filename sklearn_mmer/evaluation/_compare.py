@@ -15,7 +15,6 @@ import sklearn
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from sklearn.model_selection import GroupKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.validation import check_consistent_length, column_or_1d
@@ -30,7 +29,7 @@ from ..neural_network import TorchMLPClassifier
 from ..preprocessing import pool_table
 from ..utils import resolve_device, torch_threads
 from ._metrics import check_scoring, score_all
-from ._repeats import repeated_splitters, reseeded
+from ._repeats import folds_table, repeated_splits, reseeded
 from ._result import ComparisonResult, summarise
 from ._reuse import (
     exactly_reusable,
@@ -223,12 +222,9 @@ def evaluate_configurations(
         X_used = pool_table(X_used, needed)
     y_used, groups_used = y[keep], groups[keep]
     row_labels = X.index[keep] if isinstance(X, pd.DataFrame) else pd.Index(keep)
-    cv = GroupKFold(n_splits=cv) if isinstance(cv, Integral) else cv
-    splits, repeats = [], []
-    for repeat, splitter in enumerate(repeated_splitters(cv, n_repeats, random_state)):
-        repeat_splits = _split(splitter, X_used, y_used, groups_used)
-        splits += repeat_splits
-        repeats += [repeat] * len(repeat_splits)
+    splits, repeats = repeated_splits(
+        cv, n_repeats, random_state, X_used, y_used, groups_used
+    )
     # Each configuration's part of each fold: the fold's rows it can use.
     own_splits = {
         name: [(train[rows[train]], test[rows[test]]) for train, test in splits]
@@ -381,23 +377,6 @@ def _rows_to_use(configurations, X):
             "the modalities they read."
         )
     return keep, excluded, needed, {name: rows[keep] for name, rows in usable.items()}
-
-
-def _split(cv, X, y, groups):
-    """Make the folds once, so every configuration gets the same ones."""
-    splits = [
-        (np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y, groups)
-    ]
-    for fold, (train, test) in enumerate(splits):
-        shared = np.intersect1d(groups[train], groups[test])
-        if shared.size:
-            raise ValueError(
-                f"Fold {fold} has the group(s) {shared[:5].tolist()} in both its "
-                "training and its test part, so its scores would not be "
-                "speaker-independent. Use a group-aware splitter such as "
-                "GroupKFold."
-            )
-    return splits
 
 
 def _class_names(labels, target_names):
@@ -597,7 +576,7 @@ def _tabulate(outcomes, **context):
         per_class=pd.DataFrame(class_rows),
         confusion_matrices={name: np.stack(m) for name, m in matrices.items()},
         predictions=pd.concat(prediction_frames, ignore_index=True),
-        folds=_folds_table(splits, context["repeats"], context["groups"]),
+        folds=folds_table(splits, context["repeats"], context["groups"]),
         excluded=context["excluded"],
         labels=labels,
         class_names=context["class_names"],
@@ -631,17 +610,3 @@ def _per_class(name, fold, y_true, y_pred, labels, context):
         }
         for k, class_name in enumerate(context["class_names"])
     ]
-
-
-def _folds_table(splits, repeats, groups):
-    return pd.DataFrame(
-        {
-            "fold": range(len(splits)),
-            "repeat": repeats,
-            "n_train": [len(train) for train, _ in splits],
-            "n_test": [len(test) for _, test in splits],
-            "test_groups": [
-                sorted(str(g) for g in np.unique(groups[test])) for _, test in splits
-            ],
-        }
-    ).set_index("fold")

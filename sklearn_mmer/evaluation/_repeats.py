@@ -6,8 +6,58 @@ import inspect
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
+from sklearn.model_selection import GroupKFold
 from sklearn.utils import check_random_state
+
+
+def repeated_splits(cv, n_repeats: int, random_state, X, y, groups):
+    """Make every repeat's folds once, so every configuration gets the same ones.
+
+    ``cv`` is a splitter, or an int for ``GroupKFold(cv)``. Returns the
+    ``(train, test)`` position arrays of every fold of every repeat, numbered
+    across repeats, and the list of the repeat of each fold.
+    """
+    cv = GroupKFold(n_splits=cv) if isinstance(cv, Integral) else cv
+    splits, repeats = [], []
+    for repeat, splitter in enumerate(repeated_splitters(cv, n_repeats, random_state)):
+        repeat_splits = _speaker_disjoint_splits(splitter, X, y, groups)
+        splits += repeat_splits
+        repeats += [repeat] * len(repeat_splits)
+    return splits, repeats
+
+
+def _speaker_disjoint_splits(cv, X, y, groups):
+    """Return the folds of one splitter; raise if a fold shares a group."""
+    splits = [
+        (np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y, groups)
+    ]
+    for fold, (train, test) in enumerate(splits):
+        shared = np.intersect1d(groups[train], groups[test])
+        if shared.size:
+            raise ValueError(
+                f"Fold {fold} has the group(s) {shared[:5].tolist()} in both its "
+                "training and its test part, so its scores would not be "
+                "speaker-independent. Use a group-aware splitter such as "
+                "GroupKFold."
+            )
+    return splits
+
+
+def folds_table(splits, repeats, groups) -> pd.DataFrame:
+    """One row per fold: its repeat, sizes and test groups."""
+    return pd.DataFrame(
+        {
+            "fold": range(len(splits)),
+            "repeat": repeats,
+            "n_train": [len(train) for train, _ in splits],
+            "n_test": [len(test) for _, test in splits],
+            "test_groups": [
+                sorted(str(g) for g in np.unique(groups[test])) for _, test in splits
+            ],
+        }
+    ).set_index("fold")
 
 
 def repeated_splitters(cv, n_repeats: int, random_state=None) -> list:

@@ -13,15 +13,14 @@ import pandas as pd
 import sklearn
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, GroupKFold
+from sklearn.model_selection import GridSearchCV
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ..fusion import request_groups, required_columns, torch_classifiers
 from ..neural_network import BaseTorchClassifier
-from ._compare import _split
 from ._metrics import METRICS, check_scoring, metric_title
-from ._repeats import repeated_splitters
+from ._repeats import folds_table, repeated_splits
 from ._rows import rows_with_missing_cells, tolerates_missing_cells, usable_rows
 
 
@@ -206,12 +205,7 @@ def search_configuration(
         raise ValueError(f"Every row lacks a modality that {name!r} reads.")
     X, y, groups = _safe_indexing(X, keep), y[keep], groups[keep]
 
-    cv = GroupKFold(n_splits=cv) if isinstance(cv, Integral) else cv
-    splits, repeats = [], []
-    for repeat, splitter in enumerate(repeated_splitters(cv, n_repeats, random_state)):
-        repeat_splits = _split(splitter, X, y, groups)
-        splits += repeat_splits
-        repeats += [repeat] * len(repeat_splits)
+    splits, repeats = repeated_splits(cv, n_repeats, random_state, X, y, groups)
 
     searcher = GridSearchCV(
         estimator,
@@ -244,18 +238,7 @@ def search_configuration(
         per_fold=_per_fold(results, repeats),
         best_params={p: _native(table[p].iloc[0]) for p in user_names},
         best_params_paths=dict(best_paths),
-        folds=pd.DataFrame(
-            {
-                "fold": range(len(splits)),
-                "repeat": repeats,
-                "n_train": [len(train) for train, _ in splits],
-                "n_test": [len(test) for _, test in splits],
-                "test_groups": [
-                    sorted(str(g) for g in np.unique(groups[test]))
-                    for _, test in splits
-                ],
-            }
-        ).set_index("fold"),
+        folds=folds_table(splits, repeats, groups),
         excluded=excluded,
         estimator=estimator,
         name=name,
