@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
+from saved_on_cuda import assert_loads_on_cpu_as_if_saved_on_cuda
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold
@@ -143,12 +144,7 @@ def test_clone_pickle_and_a_model_saved_on_cuda(gappy):
     )
     if torch.cuda.is_available():
         return  # the simulation below needs a machine without CUDA
-    clf.net_.device = "cuda"  # as if trained on a GPU; tensors are stored device-free
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # skorch's DeviceWarning says what we expect
-        loaded = pickle.loads(pickle.dumps(clf))
-    assert str(loaded.net_.device) == "cpu"
-    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    assert_loads_on_cpu_as_if_saved_on_cuda(clf, X, expected)
 
 
 def test_early_stopping_with_groups_validates_on_unseen_speakers(gappy):
@@ -384,12 +380,7 @@ def test_sequence_encoder_clone_pickle_and_a_model_saved_on_cuda(gappy):
     )
     if torch.cuda.is_available():
         return  # the simulation below needs a machine without CUDA
-    clf.net_.device = "cuda"  # as if trained on a GPU; tensors are stored device-free
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # skorch's DeviceWarning says what we expect
-        loaded = pickle.loads(pickle.dumps(clf))
-    assert str(loaded.net_.device) == "cpu"
-    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    assert_loads_on_cpu_as_if_saved_on_cuda(clf, X, expected)
 
 
 def test_sequence_encoder_parameters_are_checked(gappy):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
+from saved_on_cuda import assert_loads_on_cpu_as_if_saved_on_cuda
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
@@ -346,12 +347,7 @@ def test_a_model_saved_on_cuda_loads_on_a_cpu_only_machine(blobs):
     X, y, _ = blobs
     clf = TorchMLPClassifier(**FAST, random_state=0).fit(X, y)
     expected = clf.predict_proba(X)
-    clf.net_.device = "cuda"  # as if trained on a GPU; tensors are stored device-free
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # skorch's DeviceWarning says what we expect
-        loaded = pickle.loads(pickle.dumps(clf))
-    assert str(loaded.net_.device) == "cpu"
-    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    assert_loads_on_cpu_as_if_saved_on_cuda(clf, X, expected)
 
 
 def test_clone_gives_an_unfitted_copy_with_the_same_params(blobs):

@@ -1,12 +1,12 @@
 import itertools
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import sklearn
 import torch
+from saved_on_cuda import assert_loads_on_cpu_as_if_saved_on_cuda
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
@@ -400,9 +400,4 @@ def test_a_model_saved_on_cuda_loads_on_a_cpu_only_machine(order_task):
     X, y, _ = order_task
     clf = TorchSequenceClassifier(**SMALL, max_iter=2, random_state=0).fit(X, y)
     expected = clf.predict_proba(X)
-    clf.net_.device = "cuda"  # as if trained on a GPU; tensors are stored device-free
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # skorch's DeviceWarning says what we expect
-        loaded = pickle.loads(pickle.dumps(clf))
-    assert str(loaded.net_.device) == "cpu"
-    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    assert_loads_on_cpu_as_if_saved_on_cuda(clf, X, expected)
