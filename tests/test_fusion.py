@@ -1,11 +1,9 @@
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 import sklearn
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
 
 from sklearn_mmer import (
@@ -24,11 +22,8 @@ BUILDERS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Few epochs on purpose: the tests need behaviour, not convergence.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 """TorchMultimodalClassifier, make_neural_fusion: rows lacking modalities kept."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,7 +9,6 @@ import sklearn
 import torch
 from saved_on_cuda import assert_loads_on_cpu_as_if_saved_on_cuda
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from skorch.dataset import Dataset
 
@@ -43,11 +41,8 @@ FAST = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Few epochs on purpose: the tests need behaviour, not convergence.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Late fusion that votes over the modalities each row has."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
@@ -9,7 +8,6 @@ import sklearn
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import VotingClassifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
@@ -29,11 +27,8 @@ MODALITIES = ["visual", "acoustic", "lexical"]
 FAST = {"hidden_layer_sizes": (8,), "max_iter": 3, "device": "cpu", "random_state": 0}
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Few epochs on purpose: the tests need behaviour, not convergence.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.fixture(scope="module")
