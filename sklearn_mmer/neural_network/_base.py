@@ -218,11 +218,20 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     def _training_threads(self, inputs):
         return None
 
-    def _in_row_order(self, outputs, inputs):
-        """Put per-row ``outputs`` back in the order of the rows of ``X``."""
-        return outputs
-
     # -- shared machinery --------------------------------------------------
+
+    def _in_row_order(self, outputs, inputs):
+        """Put per-row ``outputs`` back in the order of the rows of ``X``.
+
+        Ragged inputs are laid out by length for prediction, so that batches
+        pad little; their ``order`` gives each row's position in ``X``.
+        """
+        order = getattr(inputs, "order", None)
+        if order is None:
+            return outputs
+        in_order = np.empty_like(outputs)
+        in_order[order] = outputs
+        return in_order
 
     def _build_net(self, inputs, y, train_split):
         class_weight = None

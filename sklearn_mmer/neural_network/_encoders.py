@@ -33,6 +33,43 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 ENCODERS = ("gru", "transformer", "conv", "none")
 POOLINGS = ("attention", "mean", "stats")
+# SequenceEncoder's parameters that the classifiers expose under the same names.
+ENCODER_PARAMS = (
+    "encoder",
+    "pooling",
+    "hidden_size",
+    "num_layers",
+    "bidirectional",
+    "n_heads",
+    "kernel_size",
+)
+
+
+def encoder_params(classifier) -> dict:
+    """Return a classifier's :class:`SequenceEncoder` parameters, checked.
+
+    Raises
+    ------
+    ValueError
+        If the transformer's ``hidden_size`` is not a multiple of ``n_heads``.
+    """
+    params = {name: getattr(classifier, name) for name in ENCODER_PARAMS}
+    if params["encoder"] == "transformer" and params["hidden_size"] % params["n_heads"]:
+        raise ValueError(
+            f"hidden_size={params['hidden_size']} must be a multiple of "
+            f"n_heads={params['n_heads']} for the transformer encoder."
+        )
+    return params
+
+
+def encoder_work(lengths, n_features: int, hidden_size: int) -> float:
+    """Multiply-adds per row of the encoder's input and recurrent products.
+
+    Over the mean number of frames of ``lengths`` (a tensor of sequence
+    lengths); what the classifiers weigh to pick their CPU threads.
+    """
+    return float(lengths.float().mean()) * (n_features + hidden_size) * hidden_size * 6
+
 
 # Keeps the standard deviation of a one-frame sequence differentiable.
 _MIN_VARIANCE = 1e-6

@@ -13,7 +13,7 @@ from sklearn.utils.validation import validate_data
 
 from ..utils import check_table
 from ._base import BaseTorchClassifier, check_layer_sizes, check_target
-from ._encoders import ENCODERS, POOLINGS
+from ._encoders import ENCODERS, POOLINGS, encoder_params, encoder_work
 from ._fusion_layers import FUSIONS, MultimodalModule
 from ._iterator import MultimodalBatchIterator, TensorBatchIterator
 from ._module import ACTIVATIONS
@@ -321,19 +321,10 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
             return MultimodalBatchIterator
         return TensorBatchIterator
 
-    def _in_row_order(self, outputs, inputs):
-        if isinstance(inputs, MultimodalInputs):  # laid out by length
-            outputs[inputs.order] = outputs.copy()
-        return outputs
-
     def _check_params(self):
         self._encoder_sizes()
         check_layer_sizes(self.hidden_layer_sizes)
-        if self.encoder == "transformer" and self.hidden_size % self.n_heads:
-            raise ValueError(
-                f"hidden_size={self.hidden_size} must be a multiple of "
-                f"n_heads={self.n_heads} for the transformer encoder."
-            )
+        encoder_params(self)
 
     def _encoder_sizes(self):
         sizes = check_layer_sizes(self.encoder_layer_sizes, "encoder_layer_sizes")
@@ -394,15 +385,7 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
             "modality_dropout": self.modality_dropout,
             "rank": self.rank,
             "frame_modalities": list(self.frame_modalities_),
-            "sequence_params": {
-                "encoder": self.encoder,
-                "pooling": self.pooling,
-                "hidden_size": self.hidden_size,
-                "num_layers": self.num_layers,
-                "bidirectional": self.bidirectional,
-                "n_heads": self.n_heads,
-                "kernel_size": self.kernel_size,
-            },
+            "sequence_params": encoder_params(self),
         }
 
     def _training_threads(self, inputs):
@@ -418,12 +401,10 @@ class TorchMultimodalClassifier(BaseTorchClassifier):
             if not frames
         )
         if isinstance(inputs, MultimodalInputs):
-            # Per batch row: the sequence encoder's input and recurrent
-            # products over the mean number of frames (as TorchSequenceClassifier).
-            for sequences in inputs.sequences:
-                width = sequences.frames.shape[1] + self.hidden_size
-                frames = float(sequences.lengths.float().mean())
-                work += frames * width * self.hidden_size * 6
+            work += sum(
+                encoder_work(s.lengths, s.frames.shape[1], self.hidden_size)
+                for s in inputs.sequences
+            )
         if self.fusion == "tensor":
             head = [*check_layer_sizes(self.hidden_layer_sizes), len(self.classes_)]
             work += (encoder[-1] + 1) ** len(self.modality_dims_) * head[0]

@@ -15,7 +15,13 @@ from torch import nn
 
 from ..utils import check_table
 from ._base import BaseTorchClassifier, check_layer_sizes, check_target
-from ._encoders import ENCODERS, POOLINGS, SequenceEncoder
+from ._encoders import (
+    ENCODERS,
+    POOLINGS,
+    SequenceEncoder,
+    encoder_params,
+    encoder_work,
+)
 from ._iterator import BucketBatchIterator
 from ._mlp import _SINGLE_THREAD_WORK
 from ._module import ACTIVATIONS, MLPModule
@@ -301,12 +307,6 @@ class TorchSequenceClassifier(BaseTorchClassifier):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    def _in_row_order(self, outputs, inputs):
-        # The sequences are laid out by length; put them back in row order.
-        in_order = np.empty_like(outputs)
-        in_order[inputs.order] = outputs
-        return in_order
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
@@ -314,11 +314,7 @@ class TorchSequenceClassifier(BaseTorchClassifier):
 
     def _check_params(self):
         check_layer_sizes(self.hidden_layer_sizes)
-        if self.encoder == "transformer" and self.hidden_size % self.n_heads:
-            raise ValueError(
-                f"hidden_size={self.hidden_size} must be a multiple of "
-                f"n_heads={self.n_heads} for the transformer encoder."
-            )
+        encoder_params(self)
 
     def _validate_inputs(self, X, y="no_validation", *, reset):
         """Read X's frames into :class:`RaggedSequences`, standardised.
@@ -360,24 +356,15 @@ class TorchSequenceClassifier(BaseTorchClassifier):
             "hidden_layer_sizes": check_layer_sizes(self.hidden_layer_sizes),
             "activation": self.activation,
             "dropout": self.dropout,
-            "encoder": self.encoder,
-            "pooling": self.pooling,
-            "hidden_size": self.hidden_size,
-            "num_layers": self.num_layers,
-            "bidirectional": self.bidirectional,
-            "n_heads": self.n_heads,
-            "kernel_size": self.kernel_size,
+            **encoder_params(self),
         }
 
     def _training_threads(self, inputs):
         """One CPU thread for small batches, as :class:`TorchMLPClassifier`."""
         if torch.device(self.device_).type != "cpu":
             return None
-        # Multiply-adds of the encoder's input and recurrent products per batch.
-        frames_per_batch = self.batch_size * float(inputs.lengths.float().mean())
-        width = inputs.frames.shape[1] + self.hidden_size
-        work = frames_per_batch * width * self.hidden_size * 6
-        return 1 if work < _SINGLE_THREAD_WORK else None
+        work = encoder_work(inputs.lengths, inputs.frames.shape[1], self.hidden_size)
+        return 1 if self.batch_size * work < _SINGLE_THREAD_WORK else None
 
 
 def _chunks(frames):
