@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import assert_png
+from sklearn.model_selection import GroupKFold
 
 from sklearn_mmer import make_configurations, make_emotion_dataset, write_feature_set
 from sklearn_mmer.cli import main
@@ -159,6 +160,7 @@ def test_search_configuration_and_the_command_agree(capsys, tmp_path):
         data.target, groups=data.groups, cv=2, n_repeats=2, random_state=0,
         name="lexical",
     )  # fmt: skip
+    assert isinstance(result.cv, GroupKFold) and result.cv.n_splits == 2
     assert record["best_params"] == {
         "hidden_layer_sizes": list(result.best_params["hidden_layer_sizes"])
     }

@@ -147,6 +147,8 @@ def test_only_the_modalities_a_configuration_reads_can_exclude_rows(data):
 
 
 def test_folds_are_speaker_independent(data, result):
+    # An int cv means GroupKFold, and the result records that splitter.
+    assert isinstance(result.cv, GroupKFold) and result.cv.n_splits == 3
     used = data.groups[
         np.setdiff1d(np.arange(len(data.groups)), result.excluded.position)
     ]

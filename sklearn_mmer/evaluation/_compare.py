@@ -29,7 +29,7 @@ from ..neural_network import TorchMLPClassifier
 from ..preprocessing import pool_table
 from ..utils import resolve_device, torch_threads
 from ._metrics import check_scoring, score_all
-from ._repeats import folds_table, repeated_splits, reseeded
+from ._repeats import folds_table, group_splitter, repeated_splits, reseeded
 from ._result import ComparisonResult, summarise
 from ._reuse import (
     exactly_reusable,
@@ -222,6 +222,7 @@ def evaluate_configurations(
         X_used = pool_table(X_used, needed)
     y_used, groups_used = y[keep], groups[keep]
     row_labels = X.index[keep] if isinstance(X, pd.DataFrame) else pd.Index(keep)
+    cv = group_splitter(cv)
     splits, repeats = repeated_splits(
         cv, n_repeats, random_state, X_used, y_used, groups_used
     )

@@ -12,14 +12,18 @@ from sklearn.model_selection import GroupKFold
 from sklearn.utils import check_random_state
 
 
+def group_splitter(cv):
+    """Return ``cv``, or ``GroupKFold(cv)`` for an int number of folds."""
+    return GroupKFold(n_splits=cv) if isinstance(cv, Integral) else cv
+
+
 def repeated_splits(cv, n_repeats: int, random_state, X, y, groups):
     """Make every repeat's folds once, so every configuration gets the same ones.
 
-    ``cv`` is a splitter, or an int for ``GroupKFold(cv)``. Returns the
+    ``cv`` is a group splitter (see :func:`group_splitter`). Returns the
     ``(train, test)`` position arrays of every fold of every repeat, numbered
     across repeats, and the list of the repeat of each fold.
     """
-    cv = GroupKFold(n_splits=cv) if isinstance(cv, Integral) else cv
     splits, repeats = [], []
     for repeat, splitter in enumerate(repeated_splitters(cv, n_repeats, random_state)):
         repeat_splits = _speaker_disjoint_splits(splitter, X, y, groups)

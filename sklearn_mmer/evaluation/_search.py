@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 from ..fusion import request_groups, required_columns, torch_classifiers
 from ..neural_network import BaseTorchClassifier
 from ._metrics import METRICS, check_scoring, metric_title
-from ._repeats import folds_table, repeated_splits
+from ._repeats import folds_table, group_splitter, repeated_splits
 from ._rows import rows_with_missing_cells, tolerates_missing_cells, usable_rows
 
 
@@ -205,6 +205,7 @@ def search_configuration(
         raise ValueError(f"Every row lacks a modality that {name!r} reads.")
     X, y, groups = _safe_indexing(X, keep), y[keep], groups[keep]
 
+    cv = group_splitter(cv)
     splits, repeats = repeated_splits(cv, n_repeats, random_state, X, y, groups)
 
     searcher = GridSearchCV(
